@@ -1,0 +1,181 @@
+package taxiiserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/shieldwall/shieldwall/internal/stix"
+	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/taxii"
+)
+
+// maxMessageLen bounds the failure message kept for one object.
+const maxMessageLen = 1024
+
+// postObjects answers POST {collection}/objects/: it reads the envelope
+// object by object, validates each, stores the valid ones in one Put and
+// answers 202 with a (complete) status resource, which it also stores.
+func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, caller store.Token) error {
+	c, err := s.collectionFor(r, caller, needWrite)
+	if err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); !isTAXIIContentType(ct) {
+		return &httpError{status: http.StatusUnsupportedMediaType, title: "Unsupported media type",
+			desc: fmt.Sprintf("Content-Type %q is not %s", ct, taxii.MediaType)}
+	}
+	limit := s.opts.MaxContentLength
+	if r.ContentLength > limit {
+		return errTooLarge(limit)
+	}
+	requested := s.opts.Now()
+	in, err := readEnvelope(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return err
+	}
+	if in.total == 0 {
+		return errBadRequest("the envelope has no objects", nil)
+	}
+
+	st := store.Status{
+		ID:               uuid.NewString(),
+		Status:           taxii.StatusComplete,
+		RequestTimestamp: requested,
+		TotalCount:       in.total,
+		Failures:         in.failures,
+	}
+	if len(in.objects) > 0 {
+		results, err := s.opts.Objects.Put(r.Context(), c.ID, in.objects)
+		if err != nil {
+			return fmt.Errorf("storing %d objects in %s: %w", len(in.objects), c.ID, err)
+		}
+		if len(results) != len(in.objects) {
+			return fmt.Errorf("storing in %s: %d results for %d objects", c.ID, len(results), len(in.objects))
+		}
+		st.Successes = make([]store.StatusItem, len(in.objects))
+		for i, o := range in.objects {
+			v := o.Version()
+			if v.IsZero() {
+				v = results[i].DateAdded
+			}
+			item := store.StatusItem{ID: o.ID, Version: taxii.FormatVersion(v)}
+			if !results[i].Added {
+				item.Message = "already present"
+			}
+			st.Successes[i] = item
+		}
+	}
+	if err := s.opts.Statuses.PutStatus(r.Context(), st); err != nil {
+		return fmt.Errorf("storing status %s: %w", st.ID, err)
+	}
+	return s.writeJSON(w, http.StatusAccepted, statusResource(st))
+}
+
+// envelopeIn is what readEnvelope found.
+type envelopeIn struct {
+	total    int
+	objects  []stix.Object      // valid, in order
+	failures []store.StatusItem // invalid, with reasons
+}
+
+// readEnvelope decodes {"objects":[...]} element by element, validating
+// each object with stix.Decode; an invalid object becomes a failure, while
+// a body that is not a JSON envelope at all is a 400 (413 past the size
+// limit). Properties other than "objects" (more, next) are skipped.
+func readEnvelope(body io.Reader) (envelopeIn, error) {
+	var in envelopeIn
+	dec := json.NewDecoder(body)
+	if err := expectDelim(dec, '{'); err != nil {
+		return in, err
+	}
+	seen := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return in, bodyError(err)
+		}
+		if key, _ := tok.(string); key != "objects" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return in, bodyError(err)
+			}
+			continue
+		}
+		if seen {
+			return in, errBadRequest(`"objects" appears twice in the envelope`, nil)
+		}
+		seen = true
+		if err := expectDelim(dec, '['); err != nil {
+			return in, err
+		}
+		for dec.More() {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return in, bodyError(err)
+			}
+			in.total++
+			obj, _, err := stix.Decode(raw)
+			if err != nil {
+				in.failures = append(in.failures, failure(err))
+				continue
+			}
+			in.objects = append(in.objects, obj)
+		}
+		if err := expectDelim(dec, ']'); err != nil {
+			return in, err
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return in, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			return in, errBadRequest("data after the envelope", nil)
+		}
+		return in, bodyError(err)
+	}
+	return in, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return bodyError(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return errBadRequest(fmt.Sprintf("malformed envelope: want %q, found %v", want, tok), nil)
+	}
+	return nil
+}
+
+// bodyError turns an error reading the body into a 413 when the size limit
+// was hit, else a 400 telling what is wrong with the JSON.
+func bodyError(err error) error {
+	var me *http.MaxBytesError
+	if errors.As(err, &me) {
+		return errTooLarge(me.Limit)
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return errBadRequest("the body is not a JSON envelope: "+err.Error(), err)
+}
+
+// failure describes an object stix.Decode refused.
+func failure(err error) store.StatusItem {
+	item := store.StatusItem{Message: err.Error()}
+	var ie *stix.InvalidError
+	if errors.As(err, &ie) {
+		item.ID = ie.ID
+	}
+	if len(item.Message) > maxMessageLen {
+		item.Message = strings.ToValidUTF8(item.Message[:maxMessageLen-3], "") + "..."
+	}
+	return item
+}
