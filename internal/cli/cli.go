@@ -1,0 +1,76 @@
+// Package cli turns the command line into calls on the node: subcommands,
+// flags and their help. It holds no domain logic.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// env is what every command may use; passed in, never global.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	log            *slog.Logger
+}
+
+// usageError marks errors that come from a wrong command line: exit code 2.
+type usageError struct{ error }
+
+// Run executes the command line args and returns the process exit code:
+// 0 on success, 1 on failure, 2 on a usage error.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{
+		stdin:  stdin,
+		stdout: stdout,
+		stderr: stderr,
+		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
+	root := &cobra.Command{
+		Use:   "shieldwall",
+		Short: "Shieldwall: sovereign cyber defence nodes that keep, detect and share threat intelligence",
+		Long: `Shieldwall is one binary for every node of an alliance: it keeps threat intelligence
+as STIX 2.1, serves it over TAXII 2.1, and shares it by policy with its peers.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		nodeCmd(e),
+		demoCmd(e),
+		tokenCmd(e),
+		collectionCmd(e),
+		intelCmd(e),
+	)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "shieldwall:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognises cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
