@@ -18,7 +18,7 @@ func openNode(ctx context.Context, e *env, dataDir string) (*node.Node, error) {
 }
 
 func tokenCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Manage access tokens"}
+	cmd := group("token", "Manage access tokens")
 	var dataDir, name, role string
 	var grants []string
 	create := &cobra.Command{
@@ -97,7 +97,7 @@ func parseRights(s string) (read, write bool, err error) {
 }
 
 func collectionCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "collection", Short: "Manage TAXII collections"}
+	cmd := group("collection", "Manage TAXII collections")
 	var dataDir string
 
 	list := &cobra.Command{
@@ -140,6 +140,10 @@ Without --grant, nobody but admins may use it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if strings.TrimSpace(title) == "" {
+				// TAXII 2.1 requires a collection title.
+				return usageError{fmt.Errorf("--title must not be empty")}
+			}
 			n, err := openNode(ctx, e, dataDir)
 			if err != nil {
 				return err

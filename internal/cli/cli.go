@@ -64,6 +64,18 @@ as STIX 2.1, serves it over TAXII 2.1, and shares it by policy with its peers.`,
 	return 1
 }
 
+// group makes a command that only holds subcommands. Without Args and RunE,
+// cobra answers an unknown subcommand ("shieldwall token bogus") with the
+// group's help and exit status 0; with them it is a usage error (exit 2).
+func group(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+}
+
 // isCobraUsage recognises cobra's own argument errors.
 func isCobraUsage(err error) bool {
 	msg := err.Error()

@@ -9,11 +9,12 @@ import (
 
 	"github.com/shieldwall/shieldwall/internal/intel"
 	"github.com/shieldwall/shieldwall/internal/node"
+	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
 )
 
 func intelCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "intel", Short: "Import and export threat intelligence"}
+	cmd := group("intel", "Import and export threat intelligence")
 	cmd.AddCommand(importCmd(e), exportCmd(e))
 	return cmd
 }
@@ -37,6 +38,11 @@ Exit status 1 if any file could not be read or any object was rejected.`,
 			if err != nil {
 				return usageError{err}
 			}
+			// Checked here, not by each converter once per file: a STIX
+			// bundle ignores --tlp, so a typo would otherwise go unnoticed.
+			if _, ok := stix.TLPByName(tlp); tlp != "" && !ok {
+				return usageError{fmt.Errorf("--tlp %q: want clear, green, amber, amber+strict or red", tlp)}
+			}
 			n, err := openNode(ctx, e, dataDir)
 			if err != nil {
 				return err
@@ -58,7 +64,11 @@ Exit status 1 if any file could not be read or any object was rejected.`,
 				rejected += rep.Rejected
 				if !quiet {
 					for _, rj := range rep.Rejections {
-						fmt.Fprintf(e.stderr, "%s: object %d %s rejected: %s\n", path, rj.Index, rj.ID, rj.Reason)
+						what := fmt.Sprintf("object %d", rj.Index)
+						if rj.ID != "" {
+							what += " " + rj.ID
+						}
+						fmt.Fprintf(e.stderr, "%s: %s rejected: %s\n", path, what, rj.Reason)
 					}
 				}
 				secs := rep.Elapsed.Seconds()

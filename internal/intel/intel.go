@@ -136,6 +136,11 @@ func (im *Importer) Import(ctx context.Context, collectionID string, r io.Reader
 	default:
 		return rep, fmt.Errorf("unknown format %q", opts.Format)
 	}
+	if c, ok := src.(closer); ok {
+		// A failed or cancelled import stops reading midway; without this
+		// the converter's iter.Pull goroutine would stay parked forever.
+		defer c.close()
+	}
 	err := im.run(ctx, collectionID, src, opts, &rep)
 	if w, ok := src.(warner); ok {
 		rep.Warnings += w.warnings()
@@ -178,6 +183,10 @@ type item struct {
 type source interface {
 	next() (item, error)
 }
+
+// closer is a source that holds resources until read to the end or closed.
+// run has returned (the reader goroutine is done) when close is called.
+type closer interface{ close() }
 
 // warner is a source that counts conversion warnings of its own.
 type warner interface{ warnings() int }

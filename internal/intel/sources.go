@@ -64,6 +64,9 @@ func (s *seqSource) next() (item, error) {
 	return item{index: idx, raw: obj.Raw}, nil
 }
 
+// close releases the converter if the import ended before its end.
+func (s *seqSource) close() { s.stop() }
+
 func newSeqSource(seq iter.Seq2[stix.Object, error]) *seqSource {
 	next, stop := iter.Pull2(seq)
 	return &seqSource{next_: next, stop: stop, lineOf: func(err error) (int, bool) {
@@ -124,6 +127,9 @@ func (s *mispSource) next() (item, error) {
 	s.pending = s.pending[1:]
 	return item{index: s.event - 1, raw: o.Raw}, nil
 }
+
+// close releases the converter if the import ended before its end.
+func (s *mispSource) close() { s.stop() }
 
 // warnings counts conversion warnings (unmapped MISP types kept as custom
 // objects and the like).

@@ -1,0 +1,131 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/shieldwall/shieldwall/internal/store"
+)
+
+// Times other than date_added are kept as Unix nanoseconds, which cover the
+// years 1678 to 2262; Put refuses objects with timestamps outside.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func nanos(t time.Time) (int64, bool) {
+	if t.Before(minTime) || t.After(maxTime) {
+		return 0, false
+	}
+	return t.UnixNano(), true
+}
+
+// nullNanos is NULL for the zero time.
+func nullNanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// nullNanos64 is 0 for the zero time; t must be in range otherwise.
+func nullNanos64(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time  { return time.Unix(0, n).UTC() }
+func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }
+
+// Delete removes the versions of one object that vm selects (every version
+// for the zero VersionMatch) and re-marks the latest and first of what
+// remains. It reports how many records went: 0 when the object exists but no
+// version matched. store.ErrNotFound: no such collection, or no version of
+// the object in it.
+func (db *DB) Delete(ctx context.Context, collectionID, objectID string, vm store.VersionMatch) (int, error) {
+	var deleted int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		coll, err := db.collPK(ctx, tx, collectionID)
+		if err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE coll = ? AND id = ?`, coll, objectID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("object %q: %w", objectID, store.ErrNotFound)
+		}
+		q := `DELETE FROM objects WHERE coll = ? AND id = ?`
+		args := []any{coll, objectID}
+		if !isZero(vm) {
+			cond, cargs := versionCond(vm)
+			q += " AND " + cond
+			args = append(args, cargs...)
+		}
+		r, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if deleted, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		if deleted == 0 || deleted == n {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE objects SET
+			is_latest = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2)),
+			is_first  = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2))
+			WHERE coll = ?1 AND id = ?2`, coll, objectID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: delete %s from %q: %w", objectID, collectionID, err)
+	}
+	return int(deleted), nil
+}
+
+func isZero(vm store.VersionMatch) bool {
+	return !vm.All && !vm.First && !vm.Last && len(vm.Times) == 0
+}
+
+// versionCond is the SQL condition selecting the versions vm names: the
+// union of its parts. It must not be called with the zero VersionMatch,
+// whose meaning depends on the caller.
+func versionCond(vm store.VersionMatch) (string, []any) {
+	if vm.All {
+		return "1", nil
+	}
+	var parts []string
+	var args []any
+	if vm.Last {
+		parts = append(parts, "is_latest = 1")
+	}
+	if vm.First {
+		parts = append(parts, "is_first = 1")
+	}
+	var ph []string
+	for _, t := range vm.Times {
+		if n, ok := nanos(t); ok { // a time out of range matches nothing
+			ph = append(ph, "?")
+			args = append(args, n)
+		}
+	}
+	if len(ph) > 0 {
+		parts = append(parts, "version IN ("+strings.Join(ph, ", ")+")")
+	}
+	if len(parts) == 0 {
+		return "0", nil
+	}
+	if len(parts) == 1 {
+		return parts[0], args
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
