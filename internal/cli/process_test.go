@@ -216,13 +216,13 @@ func isTAXIIType(ct string) bool {
 // returns its default API root.
 func checkDiscovery(t *testing.T, base string, auths map[string]func(*http.Request)) string {
 	t.Helper()
-	resp, body := call(t, "GET", base+"/taxii2/", func(*http.Request) {}, "")
+	resp, _ := call(t, "GET", base+"/taxii2/", func(*http.Request) {}, "")
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET /taxii2/ without credentials = %d, want 401", resp.StatusCode)
 	}
 	var root string
 	for name, auth := range auths {
-		resp, body = call(t, "GET", base+"/taxii2/", auth, "")
+		resp, body := call(t, "GET", base+"/taxii2/", auth, "")
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET /taxii2/ with %s = %d %s, want 200", name, resp.StatusCode, body)
 			continue

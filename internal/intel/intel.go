@@ -305,15 +305,15 @@ func validate(b *batch) {
 			b.rejections = append(b.rejections, Rejection{Index: it.index, Reason: it.err.Error()})
 			continue
 		}
-		raw, up, err := stix.Upgrade(it.raw)
+		// Most input is STIX 2.1: validate it as it is, and upgrade only
+		// what does not validate and turns out to be STIX 2.0.
+		obj, warns, err := stix.Decode(it.raw)
 		if err != nil {
-			b.rejections = append(b.rejections, Rejection{Index: it.index, ID: peekID(it.raw), Reason: err.Error()})
-			continue
+			if raw, up, uerr := stix.Upgrade(it.raw); uerr == nil && up {
+				b.upgraded++
+				obj, warns, err = stix.Decode(raw)
+			}
 		}
-		if up {
-			b.upgraded++
-		}
-		obj, warns, err := stix.Decode(raw)
 		if err != nil {
 			b.rejections = append(b.rejections, Rejection{Index: it.index, ID: peekID(it.raw), Reason: err.Error()})
 			continue

@@ -513,15 +513,6 @@ func (c *checker) extensions(path string, v *value, sco bool) {
 	}
 }
 
-// required reports each missing property of o.
-func (c *checker) required(o *value, path string, names ...string) {
-	for _, n := range names {
-		if !o.has(n) {
-			c.err(join(path, n), "required property missing")
-		}
-	}
-}
-
 func join(path, name string) string {
 	if path == "" {
 		return name

@@ -44,7 +44,6 @@ func pStr(n string) prop        { return prop{name: n, kind: pString} }
 func pBoolean(n string) prop    { return prop{name: n, kind: pBool} }
 func pTime(n string) prop       { return prop{name: n, kind: pTimestamp} }
 func pStrs(n string) prop       { return prop{name: n, kind: pStringList} }
-func pTimes(n string) prop      { return prop{name: n, kind: pTimestampList} }
 func pHash(n string) prop       { return prop{name: n, kind: pHashes} }
 func pKCP(n string) prop        { return prop{name: n, kind: pKillChain} }
 func pDictionary(n string) prop { return prop{name: n, kind: pDict} }
