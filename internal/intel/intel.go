@@ -52,8 +52,13 @@ type Options struct {
 	TLP string
 	// Now stamps objects this import creates (CSV and IOC lists). Zero: time.Now.
 	Now time.Time
-	// BatchSize is the number of objects stored per transaction (default 2,000).
+	// BatchSize is the number of objects validated together (default 2,000).
 	BatchSize int
+	// WriteSize is the number of valid objects stored per transaction
+	// (default 50,000). Large transactions matter: objects have random ids,
+	// so each one dirties its own page of the id index, and a transaction
+	// writes each dirty page once however many objects landed on it.
+	WriteSize int
 	// Workers validating in parallel (default GOMAXPROCS).
 	Workers int
 	// MaxRejections caps the rejections kept in the report (all are counted).
@@ -108,6 +113,9 @@ func (im *Importer) Import(ctx context.Context, collectionID string, r io.Reader
 	start := time.Now()
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 2000
+	}
+	if opts.WriteSize <= 0 {
+		opts.WriteSize = 50000
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -257,6 +265,26 @@ func (im *Importer) run(ctx context.Context, collectionID string, src source, op
 	}
 
 	var firstErr error
+	pending := make([]stix.Object, 0, opts.WriteSize+opts.BatchSize)
+	write := func() {
+		if len(pending) == 0 {
+			return
+		}
+		res, err := im.Store.Put(ctx, collectionID, pending)
+		pending = pending[:0]
+		if err != nil {
+			firstErr = fmt.Errorf("store batch: %w", err)
+			cancel()
+			return
+		}
+		for _, r := range res {
+			if r.Added {
+				rep.Stored++
+			} else {
+				rep.Duplicates++
+			}
+		}
+	}
 	for b := range ordered {
 		<-b.done
 		if firstErr != nil {
@@ -271,22 +299,13 @@ func (im *Importer) run(ctx context.Context, collectionID string, src source, op
 				rep.Rejections = append(rep.Rejections, rj)
 			}
 		}
-		if len(b.objs) == 0 {
-			continue
+		pending = append(pending, b.objs...)
+		if len(pending) >= opts.WriteSize {
+			write()
 		}
-		res, err := im.Store.Put(ctx, collectionID, b.objs)
-		if err != nil {
-			firstErr = fmt.Errorf("store batch: %w", err)
-			cancel()
-			continue
-		}
-		for _, r := range res {
-			if r.Added {
-				rep.Stored++
-			} else {
-				rep.Duplicates++
-			}
-		}
+	}
+	if firstErr == nil {
+		write()
 	}
 	if err := <-readErr; err != nil && firstErr == nil && !errors.Is(err, context.Canceled) {
 		firstErr = fmt.Errorf("read input: %w", err)
