@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +12,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/shieldwall/shieldwall/internal/node"
 )
 
 // result is what one in-process run of the CLI did.
@@ -250,17 +247,7 @@ func TestGrantsOverTAXII(t *testing.T) {
 	bob := strings.TrimSpace(mustRunCLI(t, 0, "token", "create", "--data", dir, "--name", "bob", "--role", "analyst", "--grant", "partners=r").stdout)
 	ana := strings.TrimSpace(mustRunCLI(t, 0, "token", "create", "--data", dir, "--name", "ana", "--role", "analyst").stdout)
 
-	n, err := node.Open(t.Context(), node.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	h, err := n.Handler(node.ServeOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serveNode(t, dir)
 	post := func(token, coll string) int {
 		t.Helper()
 		body := `{"objects":[` + testIndicator + `]}`

@@ -47,6 +47,24 @@ func tail(s string, n int) string {
 	return s
 }
 
+// serveNode serves the node of data directory dir over loopback HTTP until
+// the test ends.
+func serveNode(t *testing.T, dir string) *httptest.Server {
+	t.Helper()
+	n, err := node.Open(t.Context(), node.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	h, err := n.Handler(node.ServeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // taxiiClient reads a node's TAXII API with a token.
 type taxiiClient struct {
 	t     *testing.T
@@ -206,17 +224,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 			run(t, "collection", "create", "--data", dir, "--title", alias, "--alias", alias)
 			run(t, "intel", "import", "--data", dir, "--collection", alias, "--format", "stix", f)
 
-			n, err := node.Open(context.Background(), node.Options{DataDir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Close()
-			h, err := n.Handler(node.ServeOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(h)
-			defer srv.Close()
+			srv := serveNode(t, dir)
 			c := &taxiiClient{t: t, base: srv.URL, token: token}
 
 			want := map[string]json.RawMessage{}
@@ -291,17 +299,7 @@ func TestMISPEventsImport(t *testing.T) {
 			t.Errorf("%s: read %d, rejected %d", rep.Source, rep.Read, rep.Rejected)
 		}
 	}
-	n, err := node.Open(context.Background(), node.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	h, err := n.Handler(node.ServeOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serveNode(t, dir)
 	c := &taxiiClient{t: t, base: srv.URL, token: token}
 	sch := loadSchemas(t)
 	objs := c.allObjects(node.DefaultCollectionAlias)
