@@ -57,14 +57,14 @@ func (db *DB) Delete(ctx context.Context, collectionID, objectID string, vm stor
 			return err
 		}
 		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE coll = ? AND id = ?`, coll, objectID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE coll = ? AND idh = ? AND id = ?`, coll, idHash(objectID), objectID).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
 			return fmt.Errorf("object %q: %w", objectID, store.ErrNotFound)
 		}
-		q := `DELETE FROM objects WHERE coll = ? AND id = ?`
-		args := []any{coll, objectID}
+		q := `DELETE FROM objects WHERE coll = ? AND idh = ? AND id = ?`
+		args := []any{coll, idHash(objectID), objectID}
 		if !isZero(vm) {
 			cond, cargs := versionCond(vm)
 			q += " AND " + cond
@@ -81,9 +81,9 @@ func (db *DB) Delete(ctx context.Context, collectionID, objectID string, vm stor
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE objects SET
-			is_latest = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2)),
-			is_first  = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2))
-			WHERE coll = ?1 AND id = ?2`, coll, objectID)
+			is_latest = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND idh = ?3 AND id = ?2)),
+			is_first  = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND idh = ?3 AND id = ?2))
+			WHERE coll = ?1 AND idh = ?3 AND id = ?2`, coll, objectID, idHash(objectID))
 		return err
 	})
 	if err != nil {

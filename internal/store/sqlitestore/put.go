@@ -17,12 +17,12 @@ const insertChunk = 64
 const (
 	// putProbeSQL lists every stored version of the ids in the JSON array ?2.
 	putProbeSQL = `SELECT id, version, date_added, is_latest FROM objects
-		WHERE coll = ?1 AND id IN (SELECT value FROM json_each(?2))`
-	putInsertCols  = `INSERT INTO objects (date_added, coll, id, type, spec_version, version, created, modified, revoked, is_latest, is_first, raw) VALUES `
-	putInsertRow   = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	putInsertArgs  = 12
-	putUnlatestSQL = `UPDATE objects SET is_latest = 0 WHERE coll = ? AND id = ? AND is_latest = 1`
-	putUnfirstSQL  = `UPDATE objects SET is_first = 0 WHERE coll = ? AND id = ? AND is_first = 1`
+		WHERE coll = ?1 AND idh IN (SELECT value FROM json_each(?2))`
+	putInsertCols  = `INSERT INTO objects (date_added, coll, id, idh, type, spec_version, version, created, modified, revoked, is_latest, is_first, raw) VALUES `
+	putInsertRow   = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	putInsertArgs  = 13
+	putUnlatestSQL = `UPDATE objects SET is_latest = 0 WHERE coll = ? AND idh = ? AND id = ? AND is_latest = 1`
+	putUnfirstSQL  = `UPDATE objects SET is_first = 0 WHERE coll = ? AND idh = ? AND id = ? AND is_first = 1`
 )
 
 // putStmts are Put's statements, prepared once on the writer connection.
@@ -178,17 +178,17 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 				return nil, fmt.Errorf("object %s: %w", o.ID, err)
 			}
 			if isLatest {
-				if _, err := tx.StmtContext(ctx, db.put.unlatest).ExecContext(ctx, coll, o.ID); err != nil {
+				if _, err := tx.StmtContext(ctx, db.put.unlatest).ExecContext(ctx, coll, idHash(o.ID), o.ID); err != nil {
 					return nil, fmt.Errorf("object %s: %w", o.ID, err)
 				}
 			}
 			if isFirst {
-				if _, err := tx.StmtContext(ctx, db.put.unfirst).ExecContext(ctx, coll, o.ID); err != nil {
+				if _, err := tx.StmtContext(ctx, db.put.unfirst).ExecContext(ctx, coll, idHash(o.ID), o.ID); err != nil {
 					return nil, fmt.Errorf("object %s: %w", o.ID, err)
 				}
 			}
 		}
-		pending = append(pending, da, coll, o.ID, o.Type, o.SpecVersion, v,
+		pending = append(pending, da, coll, o.ID, idHash(o.ID), o.Type, o.SpecVersion, v,
 			nullNanos(o.Created), nullNanos(o.Modified), o.Revoked, isLatest, isFirst, []byte(o.Raw))
 		if len(pending) == cap(pending) {
 			if err := flush(); err != nil {
@@ -214,13 +214,15 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 	return res, nil
 }
 
-// probe loads the stored versions of the ids among objs.
+// probe loads the stored versions of the ids among objs. Rows of other ids
+// that share a hash come back too; they are keyed by their own id, so they
+// never stand for an object of the batch.
 func (db *DB) probe(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Object) (map[string]*idState, error) {
-	ids := make([]string, len(objs))
+	hashes := make([]int64, len(objs))
 	for i := range objs {
-		ids[i] = objs[i].ID
+		hashes[i] = idHash(objs[i].ID)
 	}
-	js, err := json.Marshal(ids)
+	js, err := json.Marshal(hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -250,4 +252,15 @@ func (db *DB) probe(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 		return nil, fmt.Errorf("probe: %w", err)
 	}
 	return states, nil
+}
+
+// idHash is the 64-bit FNV-1a hash of a STIX id, the key of the id index.
+// It must never change: it is stored.
+func idHash(id string) int64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return int64(h)
 }

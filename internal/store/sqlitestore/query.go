@@ -158,6 +158,12 @@ func buildQuery(coll, after int64, f store.Filter, limit int) (string, []any) {
 			b.WriteString(" AND " + cond)
 			args = append(args, cargs...)
 		}
+		if len(ids) > 0 {
+			b.WriteString(" AND idh IN (?" + strings.Repeat(", ?", len(ids)-1) + ")")
+			for _, id := range ids {
+				args = append(args, idHash(id))
+			}
+		}
 		args = inList(&b, "id", ids, args)
 		if typ != "" {
 			b.WriteString(" AND type = ?")

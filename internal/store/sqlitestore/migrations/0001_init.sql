@@ -28,6 +28,11 @@ CREATE TABLE objects (
 	date_added   INTEGER PRIMARY KEY,
 	coll         INTEGER NOT NULL REFERENCES collections (pk),
 	id           TEXT NOT NULL,
+	-- idh is a 64-bit FNV-1a hash of id (idHash). The id index is keyed by
+	-- it rather than by the 40-60 byte id: STIX ids are random, so every new
+	-- object lands on its own index page, and a smaller index has fewer
+	-- pages for a transaction to rewrite. Lookups check id as well.
+	idh          INTEGER NOT NULL,
 	type         TEXT NOT NULL,
 	spec_version TEXT NOT NULL,
 	-- version is modified, else created, else date_added (in nanoseconds).
@@ -43,7 +48,8 @@ CREATE TABLE objects (
 ) STRICT;
 
 -- Idempotency key, id lookup and the versions of one object.
-CREATE UNIQUE INDEX objects_version ON objects (coll, id, version);
+-- (coll, id, version) is unique; Put enforces it, as idh may collide.
+CREATE INDEX objects_version ON objects (coll, idh, version);
 -- Paging all versions: (coll, date_added) since the rowid ends every index.
 CREATE INDEX objects_coll ON objects (coll);
 -- Default paging (latest version of each object): a small partial index.
