@@ -77,6 +77,8 @@ type Filter struct {
 type Page struct {
 	Records []Record
 	// More says whether records beyond this page match; Next then continues.
+	// Next may be set when More is false: a poller can come back with it
+	// later for what is added after this page.
 	More bool
 	Next string
 }
@@ -92,8 +94,11 @@ type PutResult struct {
 // Objects stores and reads STIX objects in collections.
 type Objects interface {
 	// Put stores objects (already validated) in a collection in one
-	// transaction and returns one result per object, in order. It fails with
-	// ErrNotFound if the collection does not exist; then nothing is stored.
+	// transaction and returns one result per object, in order. An object
+	// without created or modified has a single version: putting its id again
+	// is a no-op. It fails with ErrNotFound if the collection does not exist,
+	// ErrInvalid for an object without id, type or JSON; then nothing is
+	// stored.
 	Put(ctx context.Context, collectionID string, objs []stix.Object) ([]PutResult, error)
 	// Query returns a page of the collection's records matching f, ordered by
 	// date_added. ErrNotFound: no such collection. ErrInvalid: bad f.Next.
@@ -101,7 +106,8 @@ type Objects interface {
 	// Delete removes the versions of one object that versions selects and
 	// reports how many records went. Unlike in queries, the zero VersionMatch
 	// here means every version, as TAXII's DELETE without match[version].
-	// ErrNotFound: no such collection, or nothing of that object in it.
+	// ErrNotFound: no such collection, or nothing of that object in it; an
+	// object that exists but has no matching version gives 0 and no error.
 	Delete(ctx context.Context, collectionID, objectID string, versions VersionMatch) (int, error)
 }
 
@@ -112,7 +118,8 @@ type Collections interface {
 	// Collection finds one by id or alias. ErrNotFound when none matches.
 	Collection(ctx context.Context, idOrAlias string) (Collection, error)
 	// CreateCollection stores c, filling ID and Created when empty.
-	// ErrConflict when the id or alias is taken.
+	// ErrConflict when the id or alias is taken; ErrInvalid when the id is
+	// not a UUID.
 	CreateCollection(ctx context.Context, c Collection) (Collection, error)
 }
 
