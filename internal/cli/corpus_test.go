@@ -126,7 +126,8 @@ func versionKey(raw []byte) string {
 	return h.ID + "|" + h.Modified + "|" + h.Created
 }
 
-// readBundle returns the objects of a bundle file as raw JSON.
+// readBundle returns the objects of a bundle file (or the one object of a
+// file that holds one) as raw JSON.
 func readBundle(t *testing.T, path string) []json.RawMessage {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -134,10 +135,14 @@ func readBundle(t *testing.T, path string) []json.RawMessage {
 		t.Fatal(err)
 	}
 	var bundle struct {
+		Type    string            `json:"type"`
 		Objects []json.RawMessage `json:"objects"`
 	}
 	if err := json.Unmarshal(b, &bundle); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+	if bundle.Type != "bundle" && bundle.Objects == nil {
+		return []json.RawMessage{b} // a file holding one object
 	}
 	return bundle.Objects
 }
@@ -210,6 +215,10 @@ func (s *schemas) validate(raw []byte) error {
 func TestCorpusRoundTrip(t *testing.T) {
 	needCorpora(t)
 	files, _ := filepath.Glob(filepath.Join(corpora, "stix/oasis-examples/*.json"))
+	for _, g := range []string{"stix/oasis-json-schemas/examples/*.json", "stix/oasis-json-schemas/examples/*/*.json"} {
+		m, _ := filepath.Glob(filepath.Join(corpora, g))
+		files = append(files, m...)
+	}
 	files = append(files, filepath.Join(corpora, "stix/attack/mobile-attack-17.1.json"))
 	if !testing.Short() {
 		files = append(files, filepath.Join(corpora, "stix/attack/enterprise-attack-2.1-rebuilt.json"))
@@ -219,8 +228,8 @@ func TestCorpusRoundTrip(t *testing.T) {
 	sch := loadSchemas(t)
 
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			alias := strings.TrimSuffix(filepath.Base(f), ".json")
+		alias := filepath.Base(filepath.Dir(f)) + "-" + strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(alias, func(t *testing.T) {
 			run(t, "collection", "create", "--data", dir, "--title", alias, "--alias", alias)
 			run(t, "intel", "import", "--data", dir, "--collection", alias, "--format", "stix", f)
 

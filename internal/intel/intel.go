@@ -134,7 +134,11 @@ func (im *Importer) Import(ctx context.Context, collectionID string, r io.Reader
 	var src source
 	switch opts.Format {
 	case FormatSTIX:
-		src = newSTIXSource(br)
+		if typ := topLevelType(br); typ != "" && typ != "bundle" {
+			src = &singleSource{r: br}
+		} else {
+			src = newSTIXSource(br)
+		}
 	case FormatMISP:
 		src = newMISPSource(br, opts)
 	case FormatCSV:

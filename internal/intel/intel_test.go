@@ -235,3 +235,18 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "objects/s")
 }
+
+// TestImportSingleObject checks that a file holding one STIX object, not a
+// bundle, imports as that object.
+func TestImportSingleObject(t *testing.T) {
+	db, coll := openStore(t)
+	obj := `{"type":"campaign","spec_version":"2.1","id":"campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:00.000Z","modified":"2016-04-06T20:03:00.000Z","name":"Green Group Attacks Against Finance"}`
+	rep, err := (&Importer{Store: db}).Import(context.Background(), coll, strings.NewReader(" \n"+obj), Options{})
+	if err != nil || rep.Stored != 1 || rep.Format != FormatSTIX {
+		t.Fatalf("Import = %+v, %v; want one STIX object stored", rep, err)
+	}
+	page, err := db.Query(context.Background(), coll, store.Filter{})
+	if err != nil || len(page.Records) != 1 || string(page.Records[0].Object.Raw) != obj {
+		t.Fatalf("stored %v, %v", page.Records, err)
+	}
+}

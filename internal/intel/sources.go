@@ -1,8 +1,11 @@
 package intel
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 
@@ -18,6 +21,60 @@ type stixSource struct {
 }
 
 func newSTIXSource(r io.Reader) *stixSource { return &stixSource{br: stix.NewBundleReader(r)} }
+
+// maxSingleObject bounds a file that holds one STIX object, not a bundle.
+const maxSingleObject = 64 << 20
+
+// singleSource yields the one STIX object a file holds.
+type singleSource struct {
+	r    io.Reader
+	done bool
+}
+
+func (s *singleSource) next() (item, error) {
+	if s.done {
+		return item{}, io.EOF
+	}
+	s.done = true
+	raw, err := io.ReadAll(io.LimitReader(s.r, maxSingleObject+1))
+	if err != nil {
+		return item{}, err
+	}
+	if len(raw) > maxSingleObject {
+		return item{index: 0, err: fmt.Errorf("a single STIX object larger than %d bytes", maxSingleObject)}, nil
+	}
+	return item{index: 0, raw: raw}, nil
+}
+
+// topLevelType returns the "type" of the JSON object that starts the
+// input, if it can be told from its first 64 KiB: "bundle" for bundles,
+// the object's type for a file holding one STIX object, "" when unknown
+// (no type member, as in a TAXII envelope, or not within the peek).
+func topLevelType(br *bufio.Reader) string {
+	head, _ := br.Peek(64 << 10)
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(head, []byte("\ufeff"))))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if k == "type" {
+			var typ string
+			if dec.Decode(&typ) != nil {
+				return ""
+			}
+			return typ
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return ""
+		}
+	}
+	return ""
+}
 
 func (s *stixSource) next() (item, error) {
 	raw, err := s.br.Next()
