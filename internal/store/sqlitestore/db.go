@@ -47,6 +47,7 @@ type DB struct {
 	kick   chan struct{} // never closed: a late commit may still signal
 	cpStop chan struct{}
 	cpDone chan struct{}
+	stop   sync.Once
 
 	mu    sync.Mutex
 	colls map[string]int64     // collection id → pk; collections are never deleted
@@ -206,7 +207,8 @@ func cloneValues(v url.Values) url.Values {
 	return c
 }
 
-// Close runs PRAGMA optimize and closes every connection.
+// Close stops the checkpointer, runs PRAGMA optimize and closes every
+// connection. Calling it again is harmless.
 func (db *DB) Close() error {
 	db.mu.Lock()
 	for _, s := range db.stmts {
@@ -215,7 +217,7 @@ func (db *DB) Close() error {
 	db.stmts = nil
 	db.mu.Unlock()
 	db.put.close()
-	close(db.cpStop)
+	db.stop.Do(func() { close(db.cpStop) })
 	<-db.cpDone
 	_, optErr := db.w.Exec(`PRAGMA optimize`)
 	return errors.Join(optErr, db.cp.Close(), db.r.Close(), db.w.Close())

@@ -74,3 +74,15 @@ func TestIDHashCollision(t *testing.T) {
 		t.Fatalf("after deleting b, a has %d rows (%v), want 1", left, err)
 	}
 }
+
+// TestCloseTwice checks that a second Close is harmless.
+func TestCloseTwice(t *testing.T) {
+	db, err := Open(context.Background(), t.TempDir()+"/x.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close() // must not panic
+}
