@@ -1,7 +1,9 @@
 // Command taxiipage measures TAXII 2.1 paging on a real node: it serves a
 // data directory over loopback HTTP and walks a whole collection with
 // `limit` objects per page, then reports objects/s and the p50/p99 latency of
-// the pages at the start, middle and end of the collection.
+// the pages at the start, middle and end of the collection. Each run adds an
+// admin token named bench-<time> to the data directory; use a copy, not a
+// node's real data.
 //
 //	go run ./bench/genbundle -n 1000000 > /tmp/ind-1m.json
 //	go run ./cmd/shieldwall intel import --data /tmp/sw-bench /tmp/ind-1m.json
