@@ -23,6 +23,7 @@ type BundleReader struct {
 	state       int // 0 start, 1 in objects, 2 done, 3 between top-level members
 	index       int
 	sep         bool // an element was read: a ',' or ']' comes next
+	seenObjects bool
 	id          string
 	specVersion string
 	err         error // terminal
@@ -127,6 +128,10 @@ func (b *BundleReader) next() (json.RawMessage, error) {
 				return nil, err
 			}
 			if key == "objects" {
+				if b.seenObjects {
+					return nil, errors.New("stix bundle: objects appears twice")
+				}
+				b.seenObjects = true
 				if c != '[' {
 					return nil, errors.New("stix bundle: objects must be a list")
 				}

@@ -57,6 +57,7 @@ func TestBundleReader(t *testing.T) {
 		{name: "wrong type", in: `{"type":"report","objects":[` + a + `]}`, wantErr: `stix bundle: type is "report", not "bundle"`},
 		{name: "not an object", in: `[` + a + `]`, wantErr: "stix bundle: not a JSON object"},
 		{name: "objects not a list", in: `{"type":"bundle","objects":{}}`, wantErr: "stix bundle: objects must be a list"},
+		{name: "objects twice", in: `{"type":"bundle","objects":[` + a + `],"objects":[]}`, want: []string{a}, wantErr: "stix bundle: objects appears twice"},
 		{name: "trailing data", in: `{"type":"bundle","objects":[]} {}`, wantErr: "stix bundle: data after the bundle"},
 		{name: "empty input", in: ``, wantErr: "stix bundle: unexpected end of input"},
 	}

@@ -1,7 +1,6 @@
 package taxiiserver
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,74 +83,36 @@ type envelopeIn struct {
 	failures []store.StatusItem // invalid, with reasons
 }
 
-// readEnvelope decodes {"objects":[...]} element by element, validating
-// each object with stix.Decode; an invalid object becomes a failure, while
-// a body that is not a JSON envelope at all is a 400 (413 past the size
-// limit). Properties other than "objects" (more, next) are skipped.
+// readEnvelope reads {"objects":[...]} element by element with the same
+// streaming reader as bundle imports, validating each object with
+// stix.Decode; an invalid object becomes a failure, while a body that is
+// not a JSON envelope at all is a 400 (413 past the size limit). Members
+// other than "objects" (more, next) are skipped.
 func readEnvelope(body io.Reader) (envelopeIn, error) {
 	var in envelopeIn
-	dec := json.NewDecoder(body)
-	if err := expectDelim(dec, '{'); err != nil {
-		return in, err
-	}
-	seen := false
-	for dec.More() {
-		tok, err := dec.Token()
+	br := stix.NewBundleReader(body)
+	for {
+		raw, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			return in, nil
+		}
+		var ee *stix.ElementError
+		if errors.As(err, &ee) {
+			in.total++
+			in.failures = append(in.failures, failure(ee.Err))
+			continue
+		}
 		if err != nil {
 			return in, bodyError(err)
 		}
-		if key, _ := tok.(string); key != "objects" {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return in, bodyError(err)
-			}
+		in.total++
+		obj, _, err := stix.Decode(raw)
+		if err != nil {
+			in.failures = append(in.failures, failure(err))
 			continue
 		}
-		if seen {
-			return in, errBadRequest(`"objects" appears twice in the envelope`, nil)
-		}
-		seen = true
-		if err := expectDelim(dec, '['); err != nil {
-			return in, err
-		}
-		for dec.More() {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return in, bodyError(err)
-			}
-			in.total++
-			obj, _, err := stix.Decode(raw)
-			if err != nil {
-				in.failures = append(in.failures, failure(err))
-				continue
-			}
-			in.objects = append(in.objects, obj)
-		}
-		if err := expectDelim(dec, ']'); err != nil {
-			return in, err
-		}
+		in.objects = append(in.objects, obj)
 	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return in, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err == nil {
-			return in, errBadRequest("data after the envelope", nil)
-		}
-		return in, bodyError(err)
-	}
-	return in, nil
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return bodyError(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return errBadRequest(fmt.Sprintf("malformed envelope: want %q, found %v", want, tok), nil)
-	}
-	return nil
 }
 
 // bodyError turns an error reading the body into a 413 when the size limit
