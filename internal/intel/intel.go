@@ -172,6 +172,9 @@ func sniff(br *bufio.Reader) Format {
 	}
 	switch head[0] {
 	case '{', '[':
+		if topLevelType(br) != "" {
+			return FormatSTIX // a bundle or object names its type; MISP documents do not
+		}
 		if bytes.Contains(head, []byte(`"Event"`)) || bytes.Contains(head, []byte(`"Attribute"`)) {
 			return FormatMISP
 		}

@@ -25,6 +25,7 @@ func TestSniff(t *testing.T) {
 		{`{"type":"bundle","id":"bundle--x","objects":[]}`, FormatSTIX},
 		{"\ufeff  \n{\"objects\":[]}", FormatSTIX},
 		{`{"Event":{"info":"x","Attribute":[]}}`, FormatMISP},
+		{`{"type":"bundle","objects":[{"type":"x-misp-object","id":"x","x_misp":{"Event":1,"Attribute":2}}]}`, FormatSTIX},
 		{`[{"Event":{}}]`, FormatMISP},
 		{`{"response":[{"Event":{}}]}`, FormatMISP},
 		{"type,value\nip-dst,1.2.3.4\n", FormatCSV},
