@@ -21,6 +21,8 @@ type Match struct {
 
 // Alert is one detection: which rule fired on which event, and why.
 type Alert struct {
+	// ID identifies the alert (AlertID); set by Dedup or the sink.
+	ID string `json:"id,omitempty"`
 	// Engine is "sigma", "ioc" or "stix".
 	Engine    string   `json:"engine"`
 	RuleID    string   `json:"rule_id"`
