@@ -196,3 +196,37 @@ type Backend interface {
 	Tokens
 	Close() error
 }
+
+// AlertRecord is one stored alert. The alert itself is the detection
+// engines' JSON (detect.Alert); the store keeps the columns that consoles
+// and APIs filter on beside it.
+type AlertRecord struct {
+	ID     string // detect.AlertID: the same alert is stored once
+	Seq    int64  // storage order, assigned by the store; the paging key
+	Time   time.Time
+	Engine string
+	RuleID string
+	Level  string
+	Source string
+	JSON   []byte
+}
+
+// AlertFilter selects alerts, newest first. Empty fields match everything.
+type AlertFilter struct {
+	Level  string
+	RuleID string
+	Engine string
+	// Before pages backwards: only alerts with Seq < Before (0: from the newest).
+	Before int64
+	Limit  int // 0 means 100
+}
+
+// Alerts keeps the alerts a node's detection raised. It is a separate
+// capability: callers probe a Backend for it.
+type Alerts interface {
+	// PutAlerts stores alerts in one transaction; an alert whose ID is
+	// stored already is skipped. It returns how many were new.
+	PutAlerts(ctx context.Context, alerts []AlertRecord) (int, error)
+	// Alerts returns matching alerts, newest first.
+	Alerts(ctx context.Context, f AlertFilter) ([]AlertRecord, error)
+}

@@ -1,0 +1,96 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/shieldwall/shieldwall/internal/store"
+)
+
+var _ store.Alerts = (*DB)(nil)
+
+// PutAlerts implements store.Alerts.
+func (db *DB) PutAlerts(ctx context.Context, alerts []store.AlertRecord) (int, error) {
+	if len(alerts) == 0 {
+		return 0, nil
+	}
+	added := 0
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, time, engine, rule_id, level, source, json)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("prepare alert insert: %w", err)
+		}
+		defer st.Close()
+		for _, a := range alerts {
+			if a.ID == "" {
+				return fmt.Errorf("alert without id: %w", store.ErrInvalid)
+			}
+			t, ok := nanos(a.Time)
+			if !ok || a.Time.IsZero() {
+				t = 0 // unknown or out of range: sorted as "no time"
+			}
+			res, err := st.ExecContext(ctx, a.ID, t, a.Engine, a.RuleID, a.Level, a.Source, a.JSON)
+			if err != nil {
+				return fmt.Errorf("insert alert %s: %w", a.ID, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+// Alerts implements store.Alerts.
+func (db *DB) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertRecord, error) {
+	var (
+		where []string
+		args  []any
+	)
+	for _, c := range []struct{ col, v string }{{"level", f.Level}, {"rule_id", f.RuleID}, {"engine", f.Engine}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if f.Before > 0 {
+		where = append(where, "seq < ?")
+		args = append(args, f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT seq, id, time, engine, rule_id, level, source, json FROM alerts`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", limit)
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AlertRecord
+	for rows.Next() {
+		var (
+			a store.AlertRecord
+			t int64
+		)
+		if err := rows.Scan(&a.Seq, &a.ID, &t, &a.Engine, &a.RuleID, &a.Level, &a.Source, &a.JSON); err != nil {
+			return nil, fmt.Errorf("scan alert: %w", err)
+		}
+		if t != 0 {
+			a.Time = fromNanos(t)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
