@@ -51,6 +51,7 @@ as STIX 2.1, serves it over TAXII 2.1, and shares it by policy with its peers.`,
 		tokenCmd(e),
 		collectionCmd(e),
 		intelCmd(e),
+		identityCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

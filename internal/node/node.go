@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/shieldwall/shieldwall/internal/auth"
+	"github.com/shieldwall/shieldwall/internal/identity"
 	"github.com/shieldwall/shieldwall/internal/store"
 	"github.com/shieldwall/shieldwall/internal/store/sqlitestore"
 )
@@ -27,12 +29,20 @@ type Options struct {
 	// DataDir holds the node's database; it is created if missing.
 	DataDir string
 	Logger  *slog.Logger
+	// Name and Organisation make the node's identity on first start
+	// (default: the host name, and "Shieldwall node NAME"); later starts must
+	// give the same values or none.
+	Name, Organisation string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Node is an opened data directory.
 type Node struct {
-	Store store.Backend
-	log   *slog.Logger
+	Store    store.Backend
+	Identity *identity.Identity
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // Open opens or creates the data directory and its store, and makes sure
@@ -51,12 +61,46 @@ func Open(ctx context.Context, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", opts.DataDir, err)
 	}
-	n := &Node{Store: db, log: opts.Logger}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	n := &Node{Store: db, log: opts.Logger, now: opts.Now}
 	if err := n.ensureDefaultCollection(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if err := n.ensureIdentity(opts); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return n, nil
+}
+
+// ensureIdentity loads the node's identity, making it on first start.
+func (n *Node) ensureIdentity(opts Options) error {
+	name, org := opts.Name, opts.Organisation
+	if _, err := os.Stat(filepath.Join(opts.DataDir, identity.FileName)); err != nil {
+		if name == "" {
+			host, _ := os.Hostname()
+			name = cmpOr(host, "node")
+		}
+		if org == "" {
+			org = "Shieldwall node " + name
+		}
+	}
+	id, err := identity.LoadOrCreate(opts.DataDir, name, org, n.now())
+	if err != nil {
+		return err
+	}
+	n.Identity = id
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Close closes the store.
