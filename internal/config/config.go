@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +20,10 @@ import (
 
 // Config is a node's configuration file.
 type Config struct {
-	Node      Node      `yaml:"node"`
-	Detection Detection `yaml:"detection"`
-	Inputs    []Input   `yaml:"inputs"`
+	Node       Node       `yaml:"node"`
+	Detection  Detection  `yaml:"detection"`
+	Inputs     []Input    `yaml:"inputs"`
+	Federation Federation `yaml:"federation"`
 }
 
 // Node says where the node keeps its data and where it serves.
@@ -32,6 +34,103 @@ type Node struct {
 	Data string `yaml:"data"`
 	// Listen is HOST:PORT for the HTTP surface (--listen overrides it).
 	Listen string `yaml:"listen"`
+	// Organisation owns the node; with Name it makes the node's identity on
+	// first start.
+	Organisation string `yaml:"organisation"`
+	// Nation is the ISO 3166-1 alpha-3 code of the node's nation, if any.
+	Nation string `yaml:"nation"`
+}
+
+// Federation configures sharing with peers (docs/federation.md).
+type Federation struct {
+	// Unmarked is the TLP level assumed for objects without a TLP marking
+	// ("" shares no unmarked object).
+	Unmarked string `yaml:"unmarked"`
+	Peers    []Peer `yaml:"peers"`
+}
+
+// Peer is another node this one shares with.
+type Peer struct {
+	Name string `yaml:"name"`
+	// URL is the peer's TAXII 2.1 API root.
+	URL string `yaml:"url"`
+	// Token is a bearer token for the peer's API root; User adds HTTP Basic
+	// with Token as password. TokenFile reads the token from a file instead.
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	User      string `yaml:"user"`
+	// Organisation, Nation, Relation (member, partner, client, public) and
+	// Groups describe the peer for the sharing policy.
+	Organisation string   `yaml:"organisation"`
+	Nation       string   `yaml:"nation"`
+	Relation     string   `yaml:"relation"`
+	Groups       []string `yaml:"groups"`
+	// Recipient names the peer as a recipient of our own TLP:AMBER.
+	Recipient bool `yaml:"recipient"`
+	// PublicKey (ed25519:BASE64) verifies what the peer signs; AgeRecipient
+	// (age1...) is what offline bundles for the peer are sealed to.
+	PublicKey    string `yaml:"public_key"`
+	AgeRecipient string `yaml:"age_recipient"`
+	// Pull lists the peer's collections to pull from, into the local
+	// collection Into (default "default"); Push lists local collections
+	// whose objects go to the peer's collection PushTo.
+	Pull   []string `yaml:"pull"`
+	Into   string   `yaml:"into"`
+	Push   []string `yaml:"push"`
+	PushTo string   `yaml:"push_to"`
+	// DenyTypes are never sent to this peer; Strip removes properties per
+	// type ("*" for all) before sending.
+	DenyTypes []string            `yaml:"deny_types"`
+	Strip     map[string][]string `yaml:"strip"`
+	Link      Link                `yaml:"link"`
+}
+
+// Link describes the network path to a peer.
+type Link struct {
+	// Bandwidth is the budget in bits per second ("64kbit", "2mbit"; 0 or
+	// empty: unlimited).
+	Bandwidth Bandwidth `yaml:"bandwidth"`
+	// Interval is how often to sync (default 30s).
+	Interval Duration `yaml:"interval"`
+	// Compression is zstd (default), gzip or none.
+	Compression string `yaml:"compression"`
+}
+
+// Bandwidth is a rate in bits per second, written "9600", "64kbit", "2mbit".
+type Bandwidth struct{ BitsPerSecond int64 }
+
+// UnmarshalYAML reads a bandwidth.
+func (b *Bandwidth) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := ParseBandwidth(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	b.BitsPerSecond = v
+	return nil
+}
+
+// ParseBandwidth reads "9600", "9.6kbit", "64kbit", "2mbit", "1gbit".
+func ParseBandwidth(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := 1.0
+	for _, u := range []struct {
+		suffix string
+		m      float64
+	}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}, {"bit", 1}} {
+		if v, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(v), u.m
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a bandwidth like 9600, 64kbit or 2mbit", s)
+	}
+	return int64(f * mult), nil
 }
 
 // Detection configures the engines the inputs feed.
@@ -133,6 +232,18 @@ func (c *Config) defaults() {
 	if c.Detection.Sightings == "" {
 		c.Detection.Sightings = "default"
 	}
+	for i := range c.Federation.Peers {
+		p := &c.Federation.Peers[i]
+		if p.Into == "" {
+			p.Into = "default"
+		}
+		if p.Link.Interval.Duration == 0 {
+			p.Link.Interval.Duration = 30 * time.Second
+		}
+		if p.Link.Compression == "" {
+			p.Link.Compression = "zstd"
+		}
+	}
 	for i := range c.Inputs {
 		in := &c.Inputs[i]
 		if in.Format == "" {
@@ -193,6 +304,54 @@ func (c *Config) Validate() error {
 			bad(p+".type", "missing (file, syslog or stdin)")
 		default:
 			bad(p+".type", "%q is not one of file, syslog, stdin", in.Type)
+		}
+	}
+	switch strings.ToLower(c.Federation.Unmarked) {
+	case "", "clear", "green", "amber", "amber+strict", "red", "tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red":
+	default:
+		bad("federation.unmarked", "%q is not a TLP 2.0 level", c.Federation.Unmarked)
+	}
+	peers := map[string]int{}
+	for i, p := range c.Federation.Peers {
+		path := fmt.Sprintf("federation.peers[%d]", i)
+		if p.Name == "" {
+			bad(path+".name", "missing")
+		} else if j, dup := peers[p.Name]; dup {
+			bad(path+".name", "%q is also the name of federation.peers[%d]", p.Name, j)
+		}
+		peers[p.Name] = i
+		if p.Name != "" && p.Name == c.Node.Name {
+			bad(path+".name", "%q is this node's own name", p.Name)
+		}
+		switch p.Relation {
+		case "member", "partner", "client", "public":
+		default:
+			bad(path+".relation", "%q is not one of member, partner, client, public", p.Relation)
+		}
+		if p.URL != "" {
+			if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad(path+".url", "%q is not an http(s) URL of a TAXII API root", p.URL)
+			}
+		}
+		if p.URL == "" && (len(p.Pull) > 0 || len(p.Push) > 0) {
+			bad(path+".url", "pull and push need the peer's TAXII API root URL")
+		}
+		if len(p.Push) > 0 && p.PushTo == "" {
+			bad(path+".push_to", "push needs the peer's collection to push to")
+		}
+		if p.Token != "" && p.TokenFile != "" {
+			bad(path+".token_file", "give token or token_file, not both")
+		}
+		if p.PublicKey != "" && !strings.HasPrefix(p.PublicKey, "ed25519:") {
+			bad(path+".public_key", "want ed25519:BASE64 (from the peer's shieldwall identity show)")
+		}
+		if p.AgeRecipient != "" && !strings.HasPrefix(p.AgeRecipient, "age1") {
+			bad(path+".age_recipient", "want age1... (from the peer's shieldwall identity show)")
+		}
+		switch p.Link.Compression {
+		case "zstd", "gzip", "none":
+		default:
+			bad(path+".link.compression", "%q is not one of zstd, gzip, none", p.Link.Compression)
 		}
 	}
 	return errors.Join(errs...)

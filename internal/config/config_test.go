@@ -65,3 +65,30 @@ func TestBadGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestParseBandwidth(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{{"9600", 9600, true}, {"9.6kbit", 9600, true}, {"64kbit", 64000, true}, {"2 Mbit", 2000000, true}, {"1gbit", 1e9, true}, {"0", 0, true}, {"-1", 0, false}, {"fast", 0, false}, {"", 0, false}} {
+		got, err := ParseBandwidth(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseBandwidth(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestPeersGood(t *testing.T) {
+	c, err := Load("testdata/good/sensor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Federation.Peers[0]
+	if p.Link.Bandwidth.BitsPerSecond != 64000 || p.Link.Interval.Duration != time.Minute || p.Link.Compression != "zstd" || p.Into != "default" {
+		t.Errorf("peer defaults/values wrong: %+v", p)
+	}
+	if p.Strip["sighting"][0] != "where_sighted_refs" {
+		t.Errorf("strip = %v", p.Strip)
+	}
+}
