@@ -86,6 +86,7 @@ type Server struct {
 	log       *slog.Logger
 	publicURL *url.URL // nil: from each request
 	mux       *http.ServeMux
+	handler   http.Handler // serve behind Compress
 }
 
 // New checks opts, fills in defaults and returns a Server.
@@ -117,6 +118,7 @@ func New(opts Options) (*Server, error) {
 		s.publicURL = u
 	}
 	s.routes()
+	s.handler = Compress(http.HandlerFunc(s.serve), opts.MaxContentLength)
 	return s, nil
 }
 
@@ -151,10 +153,10 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 	})
 }
 
-// ServeHTTP authenticates the caller, routes the request (answering unknown
+// serve authenticates the caller, routes the request (answering unknown
 // paths and methods with TAXII errors), checks that the client accepts
 // TAXII 2.1 and runs the endpoint.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, Prefix) {
 		s.writeError(w, r, errNotFound("no such endpoint"))
 		return
