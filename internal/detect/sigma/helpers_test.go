@@ -1,0 +1,5 @@
+package sigma
+
+import "time"
+
+var timeZero time.Time
