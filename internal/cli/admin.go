@@ -14,7 +14,7 @@ import (
 
 // openNode opens the data directory named by --data.
 func openNode(ctx context.Context, e *env, dataDir string) (*node.Node, error) {
-	return node.Open(ctx, node.Options{DataDir: dataDir, Logger: e.log})
+	return node.Open(ctx, node.Options{DataDir: dataDir, Logger: e.log, DB: e.db})
 }
 
 func tokenCmd(e *env) *cobra.Command {

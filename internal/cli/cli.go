@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	// db is the --db flag (or SHIELDWALL_DB): a PostgreSQL DSN.
+	db string
 }
 
 // usageError marks errors that come from a wrong command line: exit code 2.
@@ -40,6 +43,8 @@ as STIX 2.1, serves it over TAXII 2.1, and shares it by policy with its peers.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().StringVar(&e.db, "db", os.Getenv("SHIELDWALL_DB"),
+		"store in PostgreSQL at this DSN (postgres://...) instead of SQLite in --data; default $SHIELDWALL_DB")
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -52,6 +57,8 @@ as STIX 2.1, serves it over TAXII 2.1, and shares it by policy with its peers.`,
 		collectionCmd(e),
 		intelCmd(e),
 		identityCmd(e),
+		huntCmd(e),
+		rulesCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

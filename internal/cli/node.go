@@ -2,23 +2,49 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"os"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shieldwall/shieldwall/internal/config"
 	"github.com/shieldwall/shieldwall/internal/node"
 )
 
 func nodeCmd(e *env) *cobra.Command {
-	var dataDir, listen string
+	var dataDir, listen, configPath string
 	var opts node.ServeOptions
 	c := &cobra.Command{
-		Use:   "node --data DIR --listen HOST:PORT",
-		Short: "Run a node: TAXII 2.1 at /taxii2/, health at /healthz",
-		Args:  cobra.NoArgs,
+		Use:   "node --data DIR --listen HOST:PORT [--config FILE]",
+		Short: "Run a node: TAXII 2.1 at /taxii2/, health at /healthz, and the inputs of its configuration",
+		Long: `Run a node. It serves TAXII 2.1 at /taxii2/ and health at /healthz. With --config, it also
+reads the inputs the file names (files followed like tail -F with checkpoints, syslog over UDP
+or TCP, stdin) through the Sigma rules, IOCs and STIX patterns it names; alerts are stored,
+written as JSON lines to detection.alerts_file, and IOC hits become STIX sightings.
+--data and --listen override node.data and node.listen of the file.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			n, err := openNode(ctx, e, dataDir)
+			cfg := &config.Config{}
+			if configPath != "" {
+				var err error
+				if cfg, err = config.Load(configPath); err != nil {
+					return usageError{err}
+				}
+			}
+			if dataDir == "" {
+				dataDir = cfg.Node.Data
+			}
+			if !cmd.Flags().Changed("listen") && cfg.Node.Listen != "" {
+				listen = cfg.Node.Listen
+			}
+			if dataDir == "" {
+				return usageError{fmt.Errorf("no data directory: give --data or node.data in --config")}
+			}
+			n, err := node.Open(ctx, node.Options{DataDir: dataDir, Logger: e.log, DB: e.db, Name: cfg.Node.Name, Organisation: cfg.Node.Organisation})
 			if err != nil {
 				return err
 			}
@@ -35,7 +61,33 @@ func nodeCmd(e *env) *cobra.Command {
 				scheme = "https"
 			}
 			e.log.Info("node serving", "data", dataDir, "taxii", scheme+"://"+ln.Addr().String()+"/taxii2/", "health", scheme+"://"+ln.Addr().String()+"/healthz")
-			return n.Serve(ctx, ln, opts)
+			if len(cfg.Inputs) == 0 {
+				return n.Serve(ctx, ln, opts)
+			}
+			var alerts io.Writer
+			switch f := cfg.Detection.AlertsFile; f {
+			case "":
+			case "-":
+				alerts = e.stdout
+			default:
+				af, err := os.OpenFile(f, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+				if err != nil {
+					return fmt.Errorf("alerts file: %w", err)
+				}
+				defer af.Close()
+				alerts = af
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return n.Serve(gctx, ln, opts) })
+			g.Go(func() error {
+				return n.Sense(gctx, node.SenseOptions{Detection: cfg.Detection, Inputs: cfg.Inputs, Alerts: alerts, Stdin: e.stdin,
+					Ready: func(addrs map[string]string) {
+						for name, a := range addrs {
+							e.log.Info("input listening", "input", name, "addr", a)
+						}
+					}})
+			})
+			return g.Wait()
 		},
 	}
 	c.Flags().StringVar(&dataDir, "data", "", "data directory (created if missing)")
@@ -44,6 +96,6 @@ func nodeCmd(e *env) *cobra.Command {
 	c.Flags().Int64Var(&opts.MaxContentLength, "max-content-length", 0, "largest request body accepted, in bytes (default 10 MiB)")
 	c.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 	c.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
-	_ = c.MarkFlagRequired("data")
+	c.Flags().StringVar(&configPath, "config", "", "node configuration file (YAML; see docs/operations.md)")
 	return c
 }

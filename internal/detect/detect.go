@@ -6,6 +6,7 @@ package detect
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"time"
 
@@ -53,4 +54,21 @@ type Emit func(*Alert)
 // correlations) say so and are fed in event order.
 type Engine interface {
 	Process(ctx context.Context, ev *event.Event, emit Emit) error
+}
+
+// Flusher is an Engine that holds windows open across events (Sigma
+// correlations, STIX qualifiers); Flush decides them at the end of a stream.
+type Flusher interface {
+	Flush(ctx context.Context, emit Emit) error
+}
+
+// Flush implements Flusher for every engine of es that is one.
+func (es Engines) Flush(ctx context.Context, emit Emit) error {
+	var errs []error
+	for _, e := range es {
+		if f, ok := e.(Flusher); ok {
+			errs = append(errs, f.Flush(ctx, emit))
+		}
+	}
+	return errors.Join(errs...)
 }

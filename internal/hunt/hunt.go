@@ -181,6 +181,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 					return
 				}
 			}
+			// End of the stream: decide the windows still open.
+			if f, ok := eng.(detect.Flusher); ok && ctx.Err() == nil {
+				f.Flush(ctx, emit)
+			}
 		}()
 	}
 feed:

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +19,7 @@ import (
 	"github.com/shieldwall/shieldwall/internal/auth"
 	"github.com/shieldwall/shieldwall/internal/identity"
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/pgstore"
 	"github.com/shieldwall/shieldwall/internal/store/sqlitestore"
 )
 
@@ -35,6 +37,10 @@ type Options struct {
 	Name, Organisation string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// DB is a PostgreSQL DSN (postgres://...) for nodes that share one
+	// database; empty means the embedded SQLite database in DataDir. The
+	// data directory still holds the node's identity and checkpoints.
+	DB string
 }
 
 // Node is an opened data directory.
@@ -43,6 +49,7 @@ type Node struct {
 	Identity *identity.Identity
 	log      *slog.Logger
 	now      func() time.Time
+	dataDir  string
 }
 
 // Open opens or creates the data directory and its store, and makes sure
@@ -57,14 +64,14 @@ func Open(ctx context.Context, opts Options) (*Node, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db, err := sqlitestore.Open(ctx, filepath.Join(opts.DataDir, "shieldwall.db"))
+	db, err := openStore(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", opts.DataDir, err)
+		return nil, err
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	n := &Node{Store: db, log: opts.Logger, now: opts.Now}
+	n := &Node{Store: db, log: opts.Logger, now: opts.Now, dataDir: opts.DataDir}
 	if err := n.ensureDefaultCollection(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -101,6 +108,26 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// openStore opens the backend the options name: PostgreSQL for a
+// postgres:// DSN, else SQLite in the data directory.
+func openStore(ctx context.Context, opts Options) (store.Backend, error) {
+	switch {
+	case opts.DB == "":
+		db, err := sqlitestore.Open(ctx, filepath.Join(opts.DataDir, "shieldwall.db"))
+		if err != nil {
+			return nil, fmt.Errorf("open store in %s: %w", opts.DataDir, err)
+		}
+		return db, nil
+	case strings.HasPrefix(opts.DB, "postgres://") || strings.HasPrefix(opts.DB, "postgresql://"):
+		db, err := pgstore.Open(ctx, opts.DB)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		return db, nil
+	}
+	return nil, errors.New("--db: want a postgres:// DSN (or nothing, for the embedded SQLite database)")
 }
 
 // Close closes the store.
