@@ -203,7 +203,6 @@ func rulesCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-
 func errText(err error) string {
 	if err == nil {
 		return ""

@@ -39,7 +39,7 @@ func TestHuntContract(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	mustRunCLI(t, 2, "hunt", sample)                                     // no rules
+	mustRunCLI(t, 2, "hunt", sample)                                      // no rules
 	mustRunCLI(t, 2, "hunt", "--sigma", rules, "--format", "xml", sample) // bad format
 	mustRunCLI(t, 1, "hunt", "--sigma", rules, "/nonexistent/path")
 }

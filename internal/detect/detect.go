@@ -6,8 +6,8 @@ package detect
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/shieldwall/shieldwall/internal/event"

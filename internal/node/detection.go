@@ -35,7 +35,7 @@ type Detection struct {
 	opts          DetectionOptions
 	rules         []*sigma.Rule
 	sigma         *sigma.Matcher // compiled once; each goroutine gets a Clone
-	SigmaRules    int // rules read: compiled + failed
+	SigmaRules    int            // rules read: compiled + failed
 	sigmaCompiled int
 	SigmaFailed   []sigma.LoadError // rules that did not load or compile
 	IOCIndex      *ioc.Index
