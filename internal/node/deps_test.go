@@ -26,6 +26,30 @@ func TestDependencyRules(t *testing.T) {
 		{"misp", []string{"net/http", "database/sql", mod + "store"}},
 		{"ioclist", []string{"net/http", "database/sql", mod + "store"}},
 		{"intel", []string{"net/http", mod + "store/sqlitestore", mod + "node"}},
+		{"store/pgstore", []string{"net/http", mod + "taxii", mod + "auth", mod + "intel", mod + "store/sqlitestore"}},
+		{"event", []string{"net/http", "database/sql", mod + "store", mod + "stix"}},
+		{"stix/pattern", []string{"net/http", "database/sql", mod + "store"}},
+		{"policy", []string{"net/http", "database/sql", mod + "store"}},
+		{"config", []string{"net/http", "database/sql", mod + "store"}},
+		{"identity", []string{"net/http", "database/sql", mod + "store"}},
+		{"federation/sealed", []string{"net/http", "database/sql", mod + "store"}},
+		{"hunt", []string{"net/http", "database/sql", mod + "store"}},
+	}
+	// Detection engines and inputs take data as parameters and hand alerts
+	// to a callback: never a store, a database or HTTP.
+	for _, p := range []string{"detect", "detect/sigma", "detect/ioc", "detect/stixmatch", "detect/alertout",
+		"ingest", "ingest/evtx", "ingest/jsonlines", "ingest/suricata", "ingest/zeek", "ingest/syslog", "ingest/natsin"} {
+		rules = append(rules, struct {
+			pkg       string
+			forbidden []string
+		}{p, []string{"database/sql", mod + "store", mod + "taxii", mod + "node"}})
+	}
+	// Format packages never import their parent.
+	for _, p := range []string{"ingest/evtx", "ingest/jsonlines", "ingest/suricata", "ingest/zeek", "ingest/syslog"} {
+		rules = append(rules, struct {
+			pkg       string
+			forbidden []string
+		}{p, []string{mod + "ingest", "net/http"}})
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", mod+r.pkg).CombinedOutput()
