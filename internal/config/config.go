@@ -153,6 +153,9 @@ type Detection struct {
 	// Sightings is the collection where IOC hits become STIX sightings
 	// (empty: "default").
 	Sightings string `yaml:"sightings"`
+	// AlertsNATS, when its URL is set, also publishes every alert to
+	// JetStream, once per alert id.
+	AlertsNATS NATSOutput `yaml:"alerts_nats"`
 }
 
 // Input types.
@@ -160,6 +163,7 @@ const (
 	InputFile   = "file"   // follow files like tail -F, with checkpoints
 	InputSyslog = "syslog" // listen for syslog on UDP or TCP
 	InputStdin  = "stdin"
+	InputNATS   = "nats" // a JetStream durable consumer shared by several nodes
 )
 
 // Input is one source of events.
@@ -174,6 +178,27 @@ type Input struct {
 	Format string `yaml:"format"`
 	// Listen is udp://HOST:PORT or tcp://HOST:PORT for a "syslog" input.
 	Listen string `yaml:"listen"`
+	// NATS is the server, stream, subject and durable consumer of a "nats"
+	// input; every node with the same durable shares the stream's events.
+	NATS NATSInput `yaml:"nats"`
+}
+
+// NATSInput reads events from a JetStream stream.
+type NATSInput struct {
+	URL     string `yaml:"url"`
+	Stream  string `yaml:"stream"`
+	Subject string `yaml:"subject"`
+	Durable string `yaml:"durable"`
+}
+
+// NATSOutput publishes alerts to JetStream.
+type NATSOutput struct {
+	URL string `yaml:"url"`
+	// Stream captures the alerts; it is created when missing.
+	Stream string `yaml:"stream"`
+	// Prefix of the subjects: an alert goes to PREFIX.LEVEL
+	// (default shieldwall.alerts).
+	Prefix string `yaml:"prefix"`
 }
 
 // Duration is a time.Duration written as "10s", "5m".
@@ -255,6 +280,8 @@ func (c *Config) defaults() {
 				in.Name = "file:" + strings.Join(in.Paths, ",")
 			case InputSyslog:
 				in.Name = "syslog:" + in.Listen
+			case InputNATS:
+				in.Name = "nats:" + in.NATS.Stream + "/" + in.NATS.Durable
 			default:
 				in.Name = in.Type
 			}
@@ -300,11 +327,21 @@ func (c *Config) Validate() error {
 				bad(p+".paths", "a syslog input listens; it has no paths")
 			}
 		case InputStdin:
+		case InputNATS:
+			if !strings.HasPrefix(in.NATS.URL, "nats://") && !strings.HasPrefix(in.NATS.URL, "tls://") {
+				bad(p+".nats.url", "%q is not a nats:// URL", in.NATS.URL)
+			}
+			if in.NATS.Stream == "" || in.NATS.Durable == "" {
+				bad(p+".nats", "a NATS input needs stream and durable")
+			}
 		case "":
-			bad(p+".type", "missing (file, syslog or stdin)")
+			bad(p+".type", "missing (file, syslog, stdin or nats)")
 		default:
-			bad(p+".type", "%q is not one of file, syslog, stdin", in.Type)
+			bad(p+".type", "%q is not one of file, syslog, stdin, nats", in.Type)
 		}
+	}
+	if o := c.Detection.AlertsNATS; o.URL != "" && (o.Stream == "" || !strings.HasPrefix(o.URL, "nats://") && !strings.HasPrefix(o.URL, "tls://")) {
+		bad("detection.alerts_nats", "needs a nats:// url and a stream")
 	}
 	switch strings.ToLower(c.Federation.Unmarked) {
 	case "", "clear", "green", "amber", "amber+strict", "red", "tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red":

@@ -14,13 +14,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shieldwall/shieldwall/internal/config"
 	"github.com/shieldwall/shieldwall/internal/detect"
+	"github.com/shieldwall/shieldwall/internal/detect/alertout"
 	"github.com/shieldwall/shieldwall/internal/detect/ioc"
 	"github.com/shieldwall/shieldwall/internal/event"
 	"github.com/shieldwall/shieldwall/internal/ingest"
+	"github.com/shieldwall/shieldwall/internal/ingest/jsonlines"
+	"github.com/shieldwall/shieldwall/internal/ingest/natsin"
 	"github.com/shieldwall/shieldwall/internal/ingest/syslog"
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
@@ -78,6 +83,21 @@ func (n *Node) Sense(ctx context.Context, o SenseOptions) error {
 	}
 	s := &sensor{n: n, o: o, det: det}
 	s.sink = newAlertSink(n, o.Alerts, sightings.ID)
+	if out := o.Detection.AlertsNATS; out.URL != "" {
+		nc, err := nats.Connect(out.URL, nats.Name("shieldwall-alerts"), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("alerts to NATS %s: %w", out.URL, err)
+		}
+		defer nc.Drain()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return fmt.Errorf("alerts to NATS: %w", err)
+		}
+		if _, err := js.CreateOrUpdateStream(ctx, alertout.StreamConfig(out.Stream, out.Prefix, 10*time.Minute)); err != nil {
+			return fmt.Errorf("alerts stream %s: %w", out.Stream, err)
+		}
+		s.sink.pub = alertout.New(js, alertout.Config{Prefix: out.Prefix})
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.sink.run(ctx) })
 	g.Go(func() error { return s.reload(ctx, last) })
@@ -100,6 +120,8 @@ func (n *Node) Sense(ctx context.Context, o SenseOptions) error {
 			}
 		case config.InputStdin:
 			g.Go(func() error { return s.stdin(ctx, in) })
+		case config.InputNATS:
+			g.Go(func() error { return s.nats(ctx, in) })
 		case config.InputSyslog:
 			ready.Add(1)
 			g.Go(func() error {
@@ -264,6 +286,57 @@ func (s *sensor) stdin(ctx context.Context, in config.Input) error {
 	}
 }
 
+// nats reads a JetStream stream through a durable consumer that other
+// nodes may share. An event is acknowledged only once its alerts are
+// stored (and published, when alerts go to NATS); a redelivered event makes
+// the same alert ids, which the store and the alert stream keep once.
+func (s *sensor) nats(ctx context.Context, in config.Input) error {
+	nc, err := nats.Connect(in.NATS.URL, nats.Name("shieldwall-"+in.Name), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("input %s: %w", in.Name, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("input %s: %w", in.Name, err)
+	}
+	format := ""
+	if in.Format != "auto" {
+		format = in.Format
+	}
+	src, err := natsin.New(ctx, js, natsin.Config{Stream: in.NATS.Stream, Subject: in.NATS.Subject, Durable: in.NATS.Durable,
+		Format: format, Logger: s.n.log}, jsonlines.Decoder{})
+	if err != nil {
+		return fmt.Errorf("input %s: %w", in.Name, err)
+	}
+	eng, err := s.newEngines()
+	if err != nil {
+		return err
+	}
+	var alerts []*detect.Alert
+	collect := func(a *detect.Alert) { alerts = append(alerts, a) }
+	err = src.Run(ctx, func(ctx context.Context, ev *event.Event) error {
+		alerts = alerts[:0]
+		perr := eng.Process(ctx, ev, collect)
+		for _, a := range alerts {
+			s.sink.emit(a)
+		}
+		if len(alerts) > 0 {
+			if err := s.sink.flush(ctx); err != nil {
+				return err
+			}
+		}
+		if perr != nil {
+			s.n.log.Debug("engine error", "input", in.Name, "err", perr)
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
 // syslog listens on UDP or TCP; messages go through one engine set.
 func (s *sensor) syslog(ctx context.Context, in config.Input, ready func(addr string)) error {
 	u, _ := url.Parse(in.Listen)
@@ -391,11 +464,14 @@ type alertSink struct {
 	w           io.Writer
 	sightings   string
 	mu          sync.Mutex
+	flushMu     sync.Mutex // one flush at a time, so a requeue keeps order
 	dedup       *detect.Dedup
 	batch       []store.AlertRecord
 	agg         *ioc.Aggregator
 	alertsStore store.Alerts
 	werr        error
+	pub         *alertout.Publisher // alerts to NATS, when configured
+	toPublish   []*detect.Alert
 }
 
 func newAlertSink(n *Node, w io.Writer, sightingsColl string) *alertSink {
@@ -423,19 +499,37 @@ func (s *alertSink) keep(a *detect.Alert) {
 	if s.w != nil && s.werr == nil {
 		_, s.werr = s.w.Write(append(b, '\n'))
 	}
+	s.toPublish = append(s.toPublish, a)
 	s.batch = append(s.batch, store.AlertRecord{ID: a.ID, Time: a.Time, Engine: a.Engine, RuleID: a.RuleID, Level: a.Level, Source: a.Source, JSON: b})
 	s.agg.Add(a)
 }
 
-// flush makes what was emitted so far durable.
+// flush makes what was emitted so far durable: stored, and published to
+// NATS when configured. On failure the alerts are kept for the next flush.
 func (s *alertSink) flush(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	s.mu.Lock()
-	batch := s.batch
-	s.batch = nil
+	batch, pub := s.batch, s.toPublish
+	s.batch, s.toPublish = nil, nil
 	s.mu.Unlock()
+	requeue := func() {
+		s.mu.Lock()
+		s.batch, s.toPublish = append(batch, s.batch...), append(pub, s.toPublish...)
+		s.mu.Unlock()
+	}
 	if len(batch) > 0 && s.alertsStore != nil {
 		if _, err := s.alertsStore.PutAlerts(ctx, batch); err != nil {
+			requeue()
 			return fmt.Errorf("store alerts: %w", err)
+		}
+	}
+	if len(pub) > 0 && s.pub != nil {
+		// Stored alerts are skipped on a retry (same id), so requeueing
+		// both on a publish failure is harmless.
+		if _, err := s.pub.PublishAll(ctx, pub); err != nil {
+			requeue()
+			return fmt.Errorf("publish alerts: %w", err)
 		}
 	}
 	return nil
