@@ -181,6 +181,11 @@ type Input struct {
 	// NATS is the server, stream, subject and durable consumer of a "nats"
 	// input; every node with the same durable shares the stream's events.
 	NATS NATSInput `yaml:"nats"`
+	// IOCFields adds event fields that IOC matching checks for this input,
+	// beyond the defaults for Sysmon, Suricata, Zeek and ECS names: field
+	// name → ip, host, url, email, md5, sha1, sha256, sha512 or hashes
+	// (a Sysmon-style "SHA256=…,MD5=…" list).
+	IOCFields map[string]string `yaml:"ioc_fields"`
 }
 
 // NATSInput reads events from a JetStream stream.
@@ -309,6 +314,13 @@ func (c *Config) Validate() error {
 		case "auto", "jsonl", "eve", "zeek", "syslog", "evtx":
 		default:
 			bad(p+".format", "%q is not one of auto, jsonl, eve, zeek, syslog, evtx", in.Format)
+		}
+		for f, k := range in.IOCFields {
+			switch k {
+			case "ip", "host", "url", "email", "md5", "sha1", "sha256", "sha512", "hashes":
+			default:
+				bad(p+".ioc_fields."+f, "%q is not one of ip, host, url, email, md5, sha1, sha256, sha512, hashes", k)
+			}
 		}
 		switch in.Type {
 		case InputFile:

@@ -148,15 +148,50 @@ func (d *Detection) SigmaEngine() (detect.Engine, error) {
 	return d.sigma.Clone(), nil
 }
 
+// IOCConfig is the default IOC field configuration plus extra fields
+// (field name → kind name, as config.Input.IOCFields) checked in every format.
+func IOCConfig(extra map[string]string) ioc.Config {
+	cfg := ioc.DefaultConfig()
+	if len(extra) == 0 {
+		return cfg
+	}
+	var specs []ioc.FieldSpec
+	for f, k := range extra {
+		var kind ioc.Kind
+		switch k {
+		case "ip":
+			kind = ioc.IP
+		case "host":
+			kind = ioc.Host
+		case "hashes":
+			kind = ioc.Hashes
+		default:
+			var err error
+			if kind, err = ioc.ParseKind(k); err != nil {
+				continue // config.Validate refuses unknown kinds
+			}
+		}
+		specs = append(specs, ioc.FieldSpec{Field: f, Kind: kind})
+	}
+	for format := range cfg {
+		cfg[format] = append(cfg[format], specs...)
+	}
+	return cfg
+}
+
 // IntelEngine returns the IOC and STIX-pattern engines over the current
-// intelligence for one goroutine (nil when there is none).
-func (d *Detection) IntelEngine() detect.Engine {
+// intelligence for one goroutine (nil when there is none), checking the
+// default IOC fields.
+func (d *Detection) IntelEngine() detect.Engine { return d.IntelEngineFor(nil) }
+
+// IntelEngineFor is IntelEngine with an input's IOC field configuration.
+func (d *Detection) IntelEngineFor(cfg ioc.Config) detect.Engine {
 	d.mu.Lock()
 	ix, objs, loaded := d.IOCIndex, d.stixPatterns, d.STIXReport.Loaded
 	d.mu.Unlock()
 	var es detect.Engines
 	if ix != nil && ix.Len() > 0 {
-		es = append(es, ioc.NewMatcher(ix, nil, d.suppressor))
+		es = append(es, ioc.NewMatcher(ix, cfg, d.suppressor))
 	}
 	if loaded > 0 {
 		e, _ := stixmatch.New(objs, stixmatch.Options{Now: d.opts.Now})

@@ -167,14 +167,15 @@ func safeName(s string) string {
 // engines is one goroutine's engine set, rebuilt when the intelligence changes.
 type engines struct {
 	s      *sensor
+	iocCfg ioc.Config
 	sigma  detect.Engine
 	intel  detect.Engine
 	gen    int64
 	hasSig bool
 }
 
-func (s *sensor) newEngines() (*engines, error) {
-	e := &engines{s: s, gen: -1}
+func (s *sensor) newEngines(in config.Input) (*engines, error) {
+	e := &engines{s: s, gen: -1, iocCfg: IOCConfig(in.IOCFields)}
 	sig, err := s.det.SigmaEngine()
 	if err != nil {
 		return nil, err
@@ -185,7 +186,7 @@ func (s *sensor) newEngines() (*engines, error) {
 
 func (e *engines) Process(ctx context.Context, ev *event.Event, emit detect.Emit) error {
 	if g := e.s.gen.Load(); g != e.gen {
-		e.intel, e.gen = e.s.det.IntelEngine(), g
+		e.intel, e.gen = e.s.det.IntelEngineFor(e.iocCfg), g
 	}
 	var errs []error
 	if e.hasSig {
@@ -209,7 +210,7 @@ func (s *sensor) follow(ctx context.Context, in config.Input, path string, cps *
 		return fmt.Errorf("input %s: %w", in.Name, err)
 	}
 	defer fl.Close()
-	eng, err := s.newEngines()
+	eng, err := s.newEngines(in)
 	if err != nil {
 		return err
 	}
@@ -266,7 +267,7 @@ func (s *sensor) stdin(ctx context.Context, in config.Input) error {
 		return fmt.Errorf("input %s: %w", in.Name, err)
 	}
 	defer src.Close()
-	eng, err := s.newEngines()
+	eng, err := s.newEngines(in)
 	if err != nil {
 		return err
 	}
@@ -309,7 +310,7 @@ func (s *sensor) nats(ctx context.Context, in config.Input) error {
 	if err != nil {
 		return fmt.Errorf("input %s: %w", in.Name, err)
 	}
-	eng, err := s.newEngines()
+	eng, err := s.newEngines(in)
 	if err != nil {
 		return err
 	}
@@ -340,7 +341,7 @@ func (s *sensor) nats(ctx context.Context, in config.Input) error {
 // syslog listens on UDP or TCP; messages go through one engine set.
 func (s *sensor) syslog(ctx context.Context, in config.Input, ready func(addr string)) error {
 	u, _ := url.Parse(in.Listen)
-	eng, err := s.newEngines()
+	eng, err := s.newEngines(in)
 	if err != nil {
 		return err
 	}

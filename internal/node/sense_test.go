@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/shieldwall/shieldwall/internal/config"
+	"github.com/shieldwall/shieldwall/internal/detect"
+	"github.com/shieldwall/shieldwall/internal/event"
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
 )
@@ -192,4 +194,52 @@ inputs:
 	if got := strings.Count(out2.String(), "\n"); got != 1 {
 		t.Errorf("after restart the alerts file got %d lines, want 1 (no event read twice):\n%s", got, out2.String())
 	}
+}
+
+// TestIOCFieldsPerInput checks that an input's ioc_fields add fields to
+// IOC matching without losing the defaults.
+func TestIOCFieldsPerInput(t *testing.T) {
+	objs, _, err := ReadIntelFiles(t.Context(), []string{writeTemp(t, "iocs.txt", "evil.example.com\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := BuildDetection(DetectionOptions{Intel: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(line string) *event.Event {
+		var fields []event.Field
+		var m map[string]string
+		json.Unmarshal([]byte(line), &m)
+		for k, v := range m {
+			fields = append(fields, event.Field{Name: k, Value: v})
+		}
+		return event.New("f", "jsonl", 0, time.Time{}, []byte(line), fields)
+	}
+	count := func(e detect.Engine, line string) int {
+		n := 0
+		e.Process(t.Context(), ev(line), func(*detect.Alert) { n++ })
+		return n
+	}
+	custom := `{"remote_name":"a.evil.example.com"}`
+	standard := `{"QueryName":"evil.example.com"}`
+	plain := d.IntelEngineFor(IOCConfig(nil))
+	withField := d.IntelEngineFor(IOCConfig(map[string]string{"remote_name": "host"}))
+	if got := count(plain, custom); got != 0 {
+		t.Errorf("default fields matched remote_name: %d alerts", got)
+	}
+	if got := count(withField, custom); got != 1 {
+		t.Errorf("ioc_fields remote_name=host: %d alerts, want 1", got)
+	}
+	if got := count(withField, standard); got != 1 {
+		t.Errorf("with ioc_fields the default QueryName field gave %d alerts, want 1", got)
+	}
+}
+
+func writeTemp(t *testing.T, name, content string) string {
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
