@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -50,17 +51,11 @@ func (e *SuppressedError) Error() string {
 	return fmt.Sprintf("ioc: %v %q is on warning list %q", e.Kind, e.Value, e.List)
 }
 
-// multiRef marks a value index that points into Index.multi (a count
-// followed by that many ref indexes) rather than at one ref.
-const multiRef = 1 << 31
-
-// recHeader is the size of a record's fixed part (hash, value, length).
-const recHeader = 14
-
 type entry struct {
 	h        uint64
 	off, len uint32 // canonical bytes in Builder.data
 	ref      uint32
+	kind     Kind
 }
 
 type netEntry struct {
@@ -77,7 +72,9 @@ type Builder struct {
 	entries []entry
 	data    []byte
 	nets    []netEntry
-	refs    []Ref
+	tab     strTable
+	refData []byte   // compact refs (see refs.go), one after another
+	refOff  []uint32 // refOff[i]: start of ref i in refData
 	refByID map[string]uint32
 }
 
@@ -87,8 +84,11 @@ func NewBuilder(sizeHint int) *Builder {
 	return &Builder{entries: make([]entry, 0, sizeHint), refByID: make(map[string]uint32)}
 }
 
-func keyHash(k Kind, canon []byte) uint64 {
-	h := xxhash.Sum64(canon) ^ uint64(k)*0x9E3779B97F4A7C15
+// keyHash is the 64-bit hash of a canonical key of kind k.
+func keyHash(k Kind, canon []byte) uint64 { return mixKind(xxhash.Sum64(canon), k) }
+
+func mixKind(h uint64, k Kind) uint64 {
+	h ^= uint64(k) * 0x9E3779B97F4A7C15
 	// final avalanche so the kind bits are spread (splitmix64 finaliser)
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9
@@ -134,7 +134,7 @@ func (b *Builder) Add(k Kind, value string, ref Ref) error {
 		return fmt.Errorf("ioc: add %v %q: %w", k, value, err)
 	}
 	canon := b.data[off:]
-	b.entries = append(b.entries, entry{h: keyHash(k, canon), off: uint32(off), len: uint32(len(canon)), ref: b.refIndex(ref)})
+	b.entries = append(b.entries, entry{h: keyHash(k, canon), off: uint32(off), len: uint32(len(canon)), ref: b.refIndex(ref), kind: k})
 	return nil
 }
 
@@ -144,12 +144,21 @@ func (b *Builder) refIndex(r Ref) uint32 {
 			return i
 		}
 	}
-	i := uint32(len(b.refs))
-	b.refs = append(b.refs, r)
+	i := uint32(len(b.refOff))
+	b.refOff = append(b.refOff, uint32(len(b.refData)))
+	b.refData = b.tab.appendRef(b.refData, &r)
 	if r.ID != "" {
 		b.refByID[r.ID] = i
 	}
 	return i
+}
+
+func (b *Builder) refBytes(i uint32) []byte {
+	end := len(b.refData)
+	if int(i)+1 < len(b.refOff) {
+		end = int(b.refOff[i+1])
+	}
+	return b.refData[b.refOff[i]:end]
 }
 
 // Len returns the number of values added so far (duplicates included).
@@ -159,27 +168,45 @@ func (b *Builder) Len() int { return len(b.entries) + len(b.nets) }
 // use.
 type Index struct {
 	filter *xorfilter.BinaryFuse[uint8]
-	// recs holds one record per distinct value, sorted by hash: the hash
-	// (8 bytes), the value index (4: a ref index, or multiRef|offset into
-	// multi), the length of the canonical bytes (2) and those bytes, so
-	// that a hit reads one contiguous stretch of memory.
+	// recs holds one record per distinct value, sorted by hash:
+	//
+	//	tag     1 byte, the 8 bits of the hash below the bucket bits
+	//	kl      uvarint, length of the canonical bytes << 4 | kind
+	//	canon   the canonical bytes
+	//	refs    the refs part: one ref written in place (see refs.go), or
+	//	        refIDShared, a uvarint count and the uvarint indexes of
+	//	        that many refs in shared
+	//
+	// so that a hit reads one short stretch of memory. The refs parts of
+	// networks follow the last record.
 	recs    []byte
 	nKeys   int
 	buckets []uint32 // buckets[j] = offset in recs of the first record with hash>>shift >= j
 	shift   uint
-	nets    *bart.Table[uint32]
-	nNets   int
-	refs    []Ref
-	multi   []uint32
+	// domainLabels has bit i set when some indicator domain has i labels
+	// (bit 63: 63 or more), so that look-ups skip parent domains no
+	// indicator can match.
+	domainLabels uint64
+	nets         *bart.Table[uint32]
+	nNets        int
+	// shared holds the refs that several values point at; sharedOff[i] is
+	// the start of shared ref i.
+	shared    []byte
+	sharedOff []uint32
+	nRefs     int
+	rr        refReader
 }
 
 // Build returns the index of every value added. The builder may be reused
 // afterwards; it is emptied.
 func (b *Builder) Build() (*Index, error) {
-	ix := &Index{refs: slices.Clip(b.refs)}
+	ix := &Index{nRefs: len(b.refOff), rr: refReader{strs: slices.Clip(b.tab.strs), sets: slices.Clip(b.tab.sets)}}
 	es := b.entries
 	slices.SortFunc(es, func(x, y entry) int {
 		if c := cmp.Compare(x.h, y.h); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.kind, y.kind); c != 0 {
 			return c
 		}
 		if c := bytes.Compare(b.data[x.off:x.off+x.len], b.data[y.off:y.off+y.len]); c != 0 {
@@ -187,21 +214,83 @@ func (b *Builder) Build() (*Index, error) {
 		}
 		return cmp.Compare(x.ref, y.ref)
 	})
-	// count unique keys and bytes
-	nKeys, nBytes := 0, 0
-	for i := range es {
-		if i == 0 || !sameKey(b.data, es[i-1], es[i]) {
-			nKeys++
-			nBytes += int(es[i].len)
+	slices.SortFunc(b.nets, func(x, y netEntry) int {
+		if c := x.pfx.Addr().Compare(y.pfx.Addr()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.pfx.Bits(), y.pfx.Bits()); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ref, y.ref)
+	})
+	// Count the values each ref is behind: a ref behind one value is
+	// written in that value's record, the others once in shared.
+	// A value with several refs points at shared ones.
+	uses := make([]uint32, len(b.refOff))
+	nKeys, size := 0, 0
+	for i := 0; i < len(es); {
+		j, multi := i+1, false
+		for j < len(es) && sameKey(b.data, es[i], es[j]) {
+			multi = multi || es[j].ref != es[i].ref
+			j++
+		}
+		nKeys++
+		size += 8 + int(es[i].len)
+		for x, e := range es[i:j] {
+			if x > 0 && es[i+x-1].ref == e.ref {
+				continue // the same value added twice from one source
+			}
+			uses[e.ref]++
+			if multi {
+				uses[e.ref] += 2
+			}
+		}
+		i = j
+	}
+	for i := 0; i < len(b.nets); {
+		j, multi := i+1, false
+		for j < len(b.nets) && b.nets[j].pfx == b.nets[i].pfx {
+			multi = multi || b.nets[j].ref != b.nets[i].ref
+			j++
+		}
+		for x, e := range b.nets[i:j] {
+			if x > 0 && b.nets[i+x-1].ref == e.ref {
+				continue
+			}
+			uses[e.ref]++
+			if multi {
+				uses[e.ref] += 2
+			}
+		}
+		i = j
+	}
+	sharedIdx := make([]uint32, len(b.refOff)) // 0: not shared, else index+1
+	for i, u := range uses {
+		if u > 1 {
+			sharedIdx[i] = uint32(len(ix.sharedOff)) + 1
+			ix.sharedOff = append(ix.sharedOff, uint32(len(ix.shared)))
+			ix.shared = append(ix.shared, b.refBytes(uint32(i))...)
 		}
 	}
-	if uint64(nBytes)+uint64(nKeys)*recHeader > 1<<32-1 {
-		return nil, errors.New("ioc: build: index too large (over 4 GiB of records)")
+	if len(ix.shared) > math.MaxUint32 {
+		return nil, errors.New("ioc: build: too many shared sources (over 4 GiB)")
 	}
-	ix.recs = make([]byte, 0, nBytes+nKeys*recHeader)
+	refsPart := func(dst []byte, refs []uint32) []byte {
+		if len(refs) == 1 && sharedIdx[refs[0]] == 0 {
+			return append(dst, b.refBytes(refs[0])...)
+		}
+		dst = append(dst, refIDShared)
+		dst = binary.AppendUvarint(dst, uint64(len(refs)))
+		for _, r := range refs {
+			dst = binary.AppendUvarint(dst, uint64(sharedIdx[r]-1))
+		}
+		return dst
+	}
+	ix.recs = make([]byte, 0, size+len(b.refData))
 	keys := make([]uint64, 0, nKeys) // for the filter, which removes duplicates in place
 	offs := make([]uint32, 0, nKeys)
 	var refs []uint32
+	var part []byte
 	for i := 0; i < len(es); {
 		j := i + 1
 		for j < len(es) && sameKey(b.data, es[i], es[j]) {
@@ -213,25 +302,33 @@ func (b *Builder) Build() (*Index, error) {
 				refs = append(refs, e.ref)
 			}
 		}
-		keys = append(keys, es[i].h)
+		e := es[i]
+		if e.kind == Domain {
+			n := bytes.Count(b.data[e.off:e.off+e.len], []byte{'.'}) + 1
+			ix.domainLabels |= 1 << min(n, 63)
+		}
+		part = refsPart(part[:0], refs)
+		keys = append(keys, e.h)
 		offs = append(offs, uint32(len(ix.recs)))
-		ix.recs = binary.LittleEndian.AppendUint64(ix.recs, es[i].h)
-		ix.recs = binary.LittleEndian.AppendUint32(ix.recs, ix.addRefs(refs))
-		ix.recs = binary.LittleEndian.AppendUint16(ix.recs, uint16(es[i].len))
-		ix.recs = append(ix.recs, b.data[es[i].off:es[i].off+es[i].len]...)
+		ix.recs = append(ix.recs, 0) // tag, set below
+		ix.recs = binary.AppendUvarint(ix.recs, uint64(e.len)<<4|uint64(e.kind))
+		ix.recs = append(ix.recs, b.data[e.off:e.off+e.len]...)
+		ix.recs = append(ix.recs, part...)
+		if len(ix.recs) > math.MaxUint32 {
+			return nil, errors.New("ioc: build: index too large (over 4 GiB of records)")
+		}
 		i = j
 	}
 	ix.nKeys = len(keys)
-	ix.multi = slices.Clip(ix.multi)
-	if len(ix.multi) >= multiRef {
-		return nil, errors.New("ioc: build: too many values with several sources")
-	}
 	if n := len(keys); n > 0 {
 		nb := 1
 		for nb < n/4 {
 			nb <<= 1
 		}
 		ix.shift = uint(64 - bits.TrailingZeros(uint(nb)))
+		for i, h := range keys {
+			ix.recs[offs[i]] = ix.tag(h)
+		}
 		ix.buckets = make([]uint32, nb+1)
 		for bkt, j := 0, 0; bkt <= nb; bkt++ {
 			for j < n && keys[j]>>ix.shift < uint64(bkt) {
@@ -252,15 +349,6 @@ func (b *Builder) Build() (*Index, error) {
 	}
 	if len(b.nets) > 0 {
 		ix.nets = new(bart.Table[uint32])
-		slices.SortFunc(b.nets, func(x, y netEntry) int {
-			if c := x.pfx.Addr().Compare(y.pfx.Addr()); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(x.pfx.Bits(), y.pfx.Bits()); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.ref, y.ref)
-		})
 		for i := 0; i < len(b.nets); {
 			j := i + 1
 			for j < len(b.nets) && b.nets[j].pfx == b.nets[i].pfx {
@@ -272,51 +360,54 @@ func (b *Builder) Build() (*Index, error) {
 					refs = append(refs, e.ref)
 				}
 			}
-			ix.nets.Insert(b.nets[i].pfx, ix.addRefs(refs))
+			at := len(ix.recs)
+			ix.recs = refsPart(ix.recs, refs)
+			if len(ix.recs) > math.MaxUint32 {
+				return nil, errors.New("ioc: build: index too large (over 4 GiB of records)")
+			}
+			ix.nets.Insert(b.nets[i].pfx, uint32(at))
 			ix.nNets++
 			i = j
 		}
 	}
+	if cap(ix.recs)-len(ix.recs) > len(ix.recs)/128 {
+		ix.recs = append(make([]byte, 0, len(ix.recs)), ix.recs...) // release the estimate's slack
+	}
+	ix.shared = slices.Clip(ix.shared)
+	ix.sharedOff = slices.Clip(ix.sharedOff)
 	*b = Builder{Suppressor: b.Suppressor, refByID: make(map[string]uint32)}
 	return ix, nil
 }
 
 func sameKey(data []byte, x, y entry) bool {
-	return x.h == y.h && bytes.Equal(data[x.off:x.off+x.len], data[y.off:y.off+y.len])
+	return x.h == y.h && x.kind == y.kind && bytes.Equal(data[x.off:x.off+x.len], data[y.off:y.off+y.len])
 }
 
-func (ix *Index) addRefs(refs []uint32) uint32 {
-	if len(refs) == 1 {
-		return refs[0]
-	}
-	v := multiRef | uint32(len(ix.multi))
-	ix.multi = append(ix.multi, uint32(len(refs)))
-	ix.multi = append(ix.multi, refs...)
-	return v
-}
+// tag is the byte of h just below its bucket bits.
+func (ix *Index) tag(h uint64) byte { return byte(h >> (ix.shift - 8)) }
 
 // Len returns the number of distinct values and networks indexed.
 func (ix *Index) Len() int { return ix.nKeys + ix.nNets }
 
 // Refs returns the number of distinct sources (indicators and observables).
-func (ix *Index) Refs() int { return len(ix.refs) }
+func (ix *Index) Refs() int { return ix.nRefs }
 
 // Bytes returns the memory held by the index's arrays, its filter and its
-// refs (strings included). The CIDR table is counted at an estimated 64
-// bytes per network, as bart does not report its size.
+// string tables. The CIDR table is counted at an estimated 64 bytes per
+// network, as bart does not report its size.
 func (ix *Index) Bytes() int {
 	n := int(unsafe.Sizeof(*ix))
-	n += cap(ix.recs) + cap(ix.buckets)*4 + cap(ix.multi)*4
+	n += cap(ix.recs) + cap(ix.buckets)*4 + cap(ix.shared) + cap(ix.sharedOff)*4
 	if ix.filter != nil {
 		n += int(unsafe.Sizeof(*ix.filter)) + cap(ix.filter.Fingerprints)
 	}
 	n += ix.nNets * 64
-	for i := range ix.refs {
-		r := &ix.refs[i]
-		n += int(unsafe.Sizeof(*r)) + len(r.ID) + len(r.Name) + cap(r.Labels)*16
-		for _, l := range r.Labels {
-			n += len(l)
-		}
+	n += cap(ix.rr.strs) * int(unsafe.Sizeof(""))
+	for _, s := range ix.rr.strs {
+		n += len(s)
+	}
+	for _, set := range ix.rr.sets {
+		n += int(unsafe.Sizeof(set)) + cap(set)*int(unsafe.Sizeof(""))
 	}
 	return n
 }

@@ -1,83 +1,124 @@
 package ioc
 
 import (
-	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"strings"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // scratch is a stack buffer large enough for nearly every canonical value.
 type scratch [512]byte
 
-// find returns the value index of the canonical key.
-func (ix *Index) find(k Kind, canon []byte) (uint32, bool) {
-	if ix.filter == nil {
-		return 0, false
-	}
-	h := keyHash(k, canon)
+// The look-up path allocates nothing on a miss: values already in
+// canonical form (the common case) are hashed where they lie, others are
+// rewritten into a stack buffer; the filter is probed before any record is
+// touched, and a Ref is built only on a hit.
+
+// find returns the offset in recs of the refs part of the canonical key
+// whose hash is h.
+func (ix *Index) find(k Kind, canon []byte, h uint64) (uint32, bool) {
+	// The bucket is read before the filter answers so that, on a hit, the
+	// two memory accesses overlap.
+	b := h >> ix.shift
+	at, end := ix.buckets[b], ix.buckets[b+1]
 	if !ix.filter.Contains(h) {
 		return 0, false
 	}
-	b := h >> ix.shift
-	recs := ix.recs[ix.buckets[b]:ix.buckets[b+1]]
-	for len(recs) >= recHeader {
-		rh := binary.LittleEndian.Uint64(recs)
-		n := recHeader + int(binary.LittleEndian.Uint16(recs[12:]))
-		if rh > h {
+	tag := ix.tag(h)
+	recs := ix.recs[:end]
+	for at < end {
+		r := recs[at:]
+		rt := r[0]
+		if rt > tag {
 			return 0, false
 		}
-		if rh == h && bytes.Equal(recs[recHeader:n], canon) {
-			return binary.LittleEndian.Uint32(recs[8:]), true
+		kl, n1 := uint64(r[1]), 2
+		if kl >= 0x80 {
+			var n int
+			kl, n = binary.Uvarint(r[1:])
+			n1 = 1 + n
 		}
-		recs = recs[n:]
+		cl := int(kl >> 4)
+		if rt == tag && Kind(kl&15) == k && string(r[n1:n1+cl]) == string(canon) {
+			return at + uint32(n1+cl), true
+		}
+		at += uint32(n1 + cl + refsLen(r[n1+cl:]))
 	}
 	return 0, false
 }
 
-// refsOf returns the refs behind a value index, without allocating when
-// there is one.
-func (ix *Index) refsOf(v uint32) []Ref {
-	if v&multiRef == 0 {
-		return ix.refs[v : v+1 : v+1]
-	}
-	m := ix.multi[v&^multiRef:]
-	out := make([]Ref, m[0])
-	for i, r := range m[1 : 1+m[0]] {
-		out[i] = ix.refs[r]
-	}
-	return out
-}
-
-// eachRef calls f with the index of every ref behind v.
+// eachRef calls f with every ref of the refs part at v (used on hits
+// only). The Ref is reused between calls.
 func (ix *Index) eachRef(v uint32, f func(r *Ref)) {
-	if v&multiRef == 0 {
-		f(&ix.refs[v])
+	var r Ref
+	p := ix.recs[v:]
+	if p[0]&refIDMask != refIDShared {
+		ix.rr.decode(p, &r, nil)
+		f(&r)
 		return
 	}
-	m := ix.multi[v&^multiRef:]
-	for _, r := range m[1 : 1+m[0]] {
-		f(&ix.refs[r])
+	n, p := uvarint(p[1:])
+	for range n {
+		var j uint64
+		j, p = uvarint(p)
+		ix.rr.decode(ix.shared[ix.sharedOff[j]:], &r, nil)
+		f(&r)
 	}
 }
 
-// hit is the value index of one match, with the indicator value that
-// matched when it differs from the looked-up one (a parent domain or a
-// network).
+// appendRefs appends the refs of the refs part at v to dst.
+func (ix *Index) appendRefs(dst []Ref, v uint32) []Ref {
+	p := ix.recs[v:]
+	if p[0]&refIDMask != refIDShared {
+		dst = append(dst, Ref{})
+		ix.rr.decode(p, &dst[len(dst)-1], nil)
+		return dst
+	}
+	n, p := uvarint(p[1:])
+	for range n {
+		var j uint64
+		j, p = uvarint(p)
+		dst = append(dst, Ref{})
+		ix.rr.decode(ix.shared[ix.sharedOff[j]:], &dst[len(dst)-1], nil)
+	}
+	return dst
+}
+
+// hit is the refs part of one match, with the indicator value that matched
+// when it differs from the looked-up one (a parent domain or a network).
 type hit struct {
 	v       uint32
 	matched string
 }
 
+// bytesOf views s as bytes without copying; the bytes must not be written.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // lookup appends the hits for value of kind k to dst. It does not allocate
-// for ordinary values that miss.
+// for values that miss.
 func (ix *Index) lookup(dst []hit, k Kind, value string) []hit {
-	if ix == nil {
+	if ix == nil || ix.filter == nil && ix.nets == nil {
 		return dst
 	}
 	var buf scratch
 	switch k {
-	case IPv4, IPv6:
+	case IPv4:
+		if a, ok := parseIPv4(value); ok {
+			if ix.filter != nil {
+				if v, ok := ix.find(IPv4, a[:], mixKind(xxhash.Sum64(a[:]), IPv4)); ok {
+					dst = append(dst, hit{v: v})
+				}
+			}
+			if ix.nets != nil {
+				dst = ix.lookupNet(dst, netip.AddrFrom4(a))
+			}
+			return dst
+		}
+		fallthrough
+	case IPv6:
 		a, err := netip.ParseAddr(strings.TrimSpace(value))
 		if err != nil {
 			return dst
@@ -86,75 +127,291 @@ func (ix *Index) lookup(dst []hit, k Kind, value string) []hit {
 		if a.Is4() != (k == IPv4) {
 			return dst
 		}
-		return ix.lookupAddr(dst, a, buf[:0])
+		if ix.filter != nil {
+			var canon []byte
+			if a.Is4() {
+				b := a.As4()
+				canon = append(buf[:0], b[:]...)
+			} else {
+				b := a.As16()
+				canon = append(buf[:0], b[:]...)
+			}
+			if v, ok := ix.find(k, canon, keyHash(k, canon)); ok {
+				dst = append(dst, hit{v: v})
+			}
+		}
+		if ix.nets != nil {
+			dst = ix.lookupNet(dst, a)
+		}
+		return dst
+	}
+	if ix.filter == nil {
+		return dst
+	}
+	var canon []byte
+	switch k {
 	case Domain:
-		canon, err := appendDomain(buf[:0], strings.TrimSpace(value))
-		if err != nil {
+		if canonicalDomain(value) {
+			canon = bytesOf(value)
+		} else {
+			var err error
+			if canon, err = canonical(buf[:0], Domain, value); err != nil {
+				return dst
+			}
+		}
+		return ix.lookupDomain(dst, canon)
+	case URL:
+		if canonicalURL(value) {
+			canon = bytesOf(value)
+			break
+		}
+		var err error
+		if canon, err = canonical(buf[:0], URL, value); err != nil {
 			return dst
 		}
-		for s := canon; len(s) > 0; {
-			if v, ok := ix.find(Domain, s); ok {
+	case MD5, SHA1, SHA256, SHA512:
+		n := k.hashLen()
+		if len(value) != 2*n {
+			value = strings.TrimSpace(value)
+		}
+		canon = buf[:n]
+		if !decodeHex(canon, value) {
+			return dst
+		}
+	default:
+		var err error
+		if canon, err = canonical(buf[:0], k, value); err != nil {
+			return dst
+		}
+	}
+	if v, ok := ix.find(k, canon, keyHash(k, canon)); ok {
+		dst = append(dst, hit{v: v})
+	}
+	return dst
+}
+
+// lookupDomain probes canon and each of its parent domains with as many
+// labels as some indicator domain has.
+func (ix *Index) lookupDomain(dst []hit, canon []byte) []hit {
+	labels := 1
+	for _, c := range canon {
+		if c == '.' {
+			labels++
+		}
+	}
+	for s := canon; ; labels-- {
+		if ix.domainLabels&(1<<min(labels, 63)) != 0 {
+			if v, ok := ix.find(Domain, s, keyHash(Domain, s)); ok {
 				m := ""
 				if len(s) != len(canon) {
 					m = string(s)
 				}
 				dst = append(dst, hit{v: v, matched: m})
 			}
-			i := bytes.IndexByte(s, '.')
-			if i < 0 {
-				break
-			}
-			s = s[i+1:]
 		}
+		i := indexDot(s)
+		if i < 0 {
+			return dst
+		}
+		s = s[i+1:]
+	}
+}
+
+func indexDot(s []byte) int {
+	for i, c := range s {
+		if c == '.' {
+			return i
+		}
+	}
+	return -1
+}
+
+func (ix *Index) lookupNet(dst []hit, a netip.Addr) []hit {
+	if _, ok := ix.nets.Lookup(a); !ok {
 		return dst
 	}
-	canon, err := canonical(buf[:0], k, value)
-	if err != nil {
-		return dst
-	}
-	if v, ok := ix.find(k, canon); ok {
-		dst = append(dst, hit{v: v})
+	if pfx, v, ok := ix.nets.LookupPrefixLPM(netip.PrefixFrom(a, a.BitLen())); ok {
+		dst = append(dst, hit{v: v, matched: pfx.String()})
 	}
 	return dst
 }
 
-func (ix *Index) lookupAddr(dst []hit, a netip.Addr, buf []byte) []hit {
-	k := IPv6
-	if a.Is4() {
-		k = IPv4
-		b := a.As4()
-		buf = append(buf, b[:]...)
-	} else {
-		b := a.As16()
-		buf = append(buf, b[:]...)
-	}
-	if v, ok := ix.find(k, buf); ok {
-		dst = append(dst, hit{v: v})
-	}
-	if ix.nets != nil {
-		if pfx, v, ok := ix.nets.LookupPrefixLPM(netip.PrefixFrom(a, a.BitLen())); ok {
-			dst = append(dst, hit{v: v, matched: pfx.String()})
+// parseIPv4 reads a dotted quad in its usual form (no leading zeros, no
+// spaces); anything else is left to netip.
+func parseIPv4(s string) (a [4]byte, ok bool) {
+	field, digits, dots := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if digits == 1 && field == 0 {
+				return a, false // leading zero
+			}
+			field = field*10 + int(c-'0')
+			digits++
+			if field > 255 {
+				return a, false
+			}
+		case c == '.' && digits > 0 && dots < 3:
+			a[dots] = byte(field)
+			dots++
+			field, digits = 0, 0
+		default:
+			return a, false
 		}
 	}
-	return dst
+	if dots != 3 || digits == 0 {
+		return a, false
+	}
+	a[3] = byte(field)
+	return a, true
+}
+
+// Byte classes for the canonical-form checks.
+const (
+	clsDomain = 1 << iota // lower-case letter, digit, '-', '_', '*'
+	clsHost               // may stay as is in a URL host
+	clsPath               // may stay as is in a URL path or query
+	clsScheme             // lower-case letter, digit, '+', '-', '.'
+)
+
+// byteClass is read-only.
+var byteClass = func() (t [256]byte) {
+	for c := 0x21; c < 0x7f; c++ {
+		if !strings.ContainsRune("\"<>\\^`{|}%", rune(c)) {
+			t[c] |= clsPath
+		}
+		if !strings.ContainsRune("\"<>\\^`{|}%[]@:/?#", rune(c)) && !('A' <= c && c <= 'Z') {
+			t[c] |= clsHost
+		}
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			t[c] |= clsDomain | clsScheme
+		}
+	}
+	for _, c := range "-_*" {
+		t[c] |= clsDomain
+	}
+	for _, c := range "+-." {
+		t[c] |= clsScheme
+	}
+	t['#'] &^= clsPath
+	return t
+}()
+
+// canonicalDomain reports whether s is already a canonical ASCII domain:
+// what appendDomain would return unchanged.
+func canonicalDomain(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	label := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		}
+		if byteClass[c]&clsDomain == 0 {
+			return false
+		}
+		label++
+		if label > 63 {
+			return false
+		}
+	}
+	return label > 0
+}
+
+// canonicalURL reports whether s is already what appendURL would return:
+// lower-case scheme and host, no user, port, fragment or percent-escape,
+// a path present and nothing to escape.
+func canonicalURL(s string) bool {
+	if len(s) > maxValueLen {
+		return false
+	}
+	i := 0
+	for i < len(s) && byteClass[s[i]]&clsScheme != 0 {
+		i++
+	}
+	if i == 0 || s[0] < 'a' || !strings.HasPrefix(s[i:], "://") {
+		return false
+	}
+	i += 3
+	host := i
+	for i < len(s) && byteClass[s[i]]&clsHost != 0 {
+		i++
+	}
+	if i == host || i == len(s) || s[i] != '/' || s[i-1] == '.' {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if byteClass[s[i]]&clsPath == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Lookup returns the sources of value of kind k: the exact value, for a
 // domain also every parent domain indexed, and for an address the longest
 // network holding it. It returns false when nothing matches or value cannot
-// be read as kind k. The slice must not be modified.
+// be read as kind k. The Refs are built for the caller; their Labels slices
+// are shared and must not be modified.
 func (ix *Index) Lookup(k Kind, value string) ([]Ref, bool) {
 	var hb [4]hit
 	hits := ix.lookup(hb[:0], k, value)
-	switch len(hits) {
-	case 0:
+	switch {
+	case len(hits) == 0:
 		return nil, false
-	case 1:
-		return ix.refsOf(hits[0].v), true
+	case len(hits) == 1 && ix.recs[hits[0].v]&refIDMask != refIDShared:
+		// the usual hit: one allocation for the Ref and its id
+		box := new(struct {
+			ref Ref
+			id  idBuf
+		})
+		ix.rr.decode(ix.recs[hits[0].v:], &box.ref, &box.id)
+		return unsafe.Slice(&box.ref, 1), true
 	}
 	var out []Ref
 	for _, h := range hits {
-		out = append(out, ix.refsOf(h.v)...)
+		out = ix.appendRefs(out, h.v)
 	}
 	return out, true
+}
+
+// Contains reports whether value of kind k matches (as Lookup would)
+// without building its Refs: the look-up path of the Matcher, which builds
+// them only for alerts. It does not allocate.
+func (ix *Index) Contains(k Kind, value string) bool {
+	var hb [4]hit
+	return len(ix.lookup(hb[:0], k, value)) > 0
+}
+
+// decodeHex decodes the hex digits of s (2*len(dst) of them) into dst,
+// eight digits at a time, and reports whether all were hex digits.
+func decodeHex(dst []byte, s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if len(s) != 2*len(dst) || len(s)%8 != 0 {
+		return false
+	}
+	for i := 0; i < len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(bytesOf(s[i : i+8]))
+		if x&highs != 0 {
+			return false
+		}
+		digit := (x + (0x80-'0')*ones) &^ (x + (0x7f-'9')*ones)
+		y := x | 0x20*ones
+		letter := (y + (0x80-'a')*ones) &^ (y + (0x7f-'f')*ones)
+		if (digit|letter)&highs != highs {
+			return false
+		}
+		v := x&(0x0f*ones) + (x>>6&ones)*9
+		w := (v&0x0f000f000f000f00)>>8 | (v&0x000f000f000f000f)<<4
+		j := i / 2
+		dst[j], dst[j+1], dst[j+2], dst[j+3] = byte(w), byte(w>>16), byte(w>>32), byte(w>>48)
+	}
+	return true
 }
