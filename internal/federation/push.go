@@ -1,0 +1,405 @@
+package federation
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shieldwall/shieldwall/internal/policy"
+	"github.com/shieldwall/shieldwall/internal/stix"
+	"github.com/shieldwall/shieldwall/internal/store"
+)
+
+// priority orders what waits to be pushed: marking-definitions first
+// (receivers need them to decide on what they mark), then class 0 (revocations, and
+// indicators with confidence >= 85 or labelled critical) before class 1,
+// revocations first within it, then by severity, confidence and age
+// (oldest first).
+type priority struct {
+	class      int
+	revoked    bool // within class 0, revocations first
+	severity   int  // 3 critical, 2 high, 1 medium, 0 other
+	confidence int
+	added      time.Time
+}
+
+func priorityOf(r store.Record) priority {
+	var m struct {
+		Confidence int      `json:"confidence"`
+		Labels     []string `json:"labels"`
+		Severity   string   `json:"x_severity"`
+	}
+	_ = json.Unmarshal(r.Object.Raw, &m)
+	sev := 0
+	for _, l := range append(m.Labels, m.Severity) {
+		switch strings.ToLower(l) {
+		case "critical":
+			sev = max(sev, 3)
+		case "high":
+			sev = max(sev, 2)
+		case "medium":
+			sev = max(sev, 1)
+		}
+	}
+	p := priority{class: 1, revoked: r.Object.Revoked, severity: sev, confidence: m.Confidence, added: r.DateAdded}
+	if r.Object.Type == "marking-definition" {
+		p.class = -1 // before anything they mark, or receivers cannot resolve them
+	} else if r.Object.Revoked || (r.Object.Type == "indicator" && (m.Confidence >= 85 || sev == 3)) {
+		p.class = 0
+	}
+	return p
+}
+
+func comparePriority(a, b priority) int {
+	return cmp.Or(cmp.Compare(a.class, b.class), -compareBool(a.revoked, b.revoked), cmp.Compare(b.severity, a.severity),
+		cmp.Compare(b.confidence, a.confidence), a.added.Compare(b.added))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+func keyOf(r store.Record) recKey {
+	return recKey{id: r.Object.ID, version: r.Version.UnixNano(), added: r.DateAdded.UnixMicro()}
+}
+
+// candidate is a pending record with its priority.
+type candidate struct {
+	rec store.Record
+	pri priority
+}
+
+// push sends the peer, page by page, what the policy allows of the local
+// collections it is configured with. Each page is the most urgent of the
+// ScanAhead records after the cursor that are not handled yet; the cursor
+// is the low watermark: it passes a record only once it and every earlier
+// one were sent or denied.
+func (s *Syncer) push(ctx context.Context, p *peer) error {
+	if p.client == nil {
+		return nil
+	}
+	var lag int
+	var oldest time.Time
+	defer func() {
+		p.count(func(st *State) {
+			st.LagObjects = lag
+			st.LagSeconds = 0
+			if !oldest.IsZero() {
+				st.LagSeconds = s.now().Sub(oldest).Seconds()
+			}
+		})
+	}()
+	for _, coll := range p.cfg.Push {
+		for {
+			window, cands, err := s.pending(ctx, p, coll)
+			if err != nil {
+				return err
+			}
+			if err := s.advance(ctx, p, coll, window); err != nil {
+				return err
+			}
+			if len(cands) == 0 {
+				break
+			}
+			lag, oldest = len(cands), cands[0].rec.DateAdded
+			slices.SortStableFunc(cands, func(a, b candidate) int { return comparePriority(a.pri, b.pri) })
+			if err := s.pushPage(ctx, p, coll, cands); err != nil {
+				lag, oldest = s.lagOf(context.WithoutCancel(ctx), p, coll)
+				return err
+			}
+		}
+		lag, oldest = 0, time.Time{}
+	}
+	return nil
+}
+
+// lagOf recounts what waits after a failure.
+func (s *Syncer) lagOf(ctx context.Context, p *peer, coll string) (int, time.Time) {
+	_, cands, err := s.pending(ctx, p, coll)
+	if err != nil || len(cands) == 0 {
+		return 0, time.Time{}
+	}
+	return len(cands), cands[0].rec.DateAdded
+}
+
+// pending returns the records after the cursor (up to ScanAhead) and those
+// of them not handled yet, both in date_added order.
+func (s *Syncer) pending(ctx context.Context, p *peer, coll string) ([]store.Record, []candidate, error) {
+	cur, err := s.timeCursor(ctx, p.cfg.Name, coll, store.DirPush)
+	if err != nil {
+		return nil, nil, err
+	}
+	var window []store.Record
+	f := store.Filter{AddedAfter: cur, Versions: store.VersionMatch{All: true}, Limit: min(s.o.ScanAhead, 1000)}
+	for len(window) < s.o.ScanAhead {
+		pg, err := s.query(ctx, coll, f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("push %s: %w", coll, err)
+		}
+		window = append(window, pg.Records...)
+		if !pg.More || pg.Next == "" {
+			break
+		}
+		f.Next = pg.Next
+	}
+	p.mu.Lock()
+	done := p.done[coll]
+	p.mu.Unlock()
+	var cands []candidate
+	for _, r := range window {
+		if !done[keyOf(r)] {
+			cands = append(cands, candidate{rec: r, pri: priorityOf(r)})
+		}
+	}
+	if len(window) >= s.o.ScanAhead {
+		urgent, err := s.urgentBeyond(ctx, p, coll, window[len(window)-1].DateAdded)
+		if err != nil {
+			return nil, nil, err
+		}
+		cands = append(cands, urgent...)
+	}
+	return window, cands, nil
+}
+
+// urgentBeyond returns the records of priority class 0 or less added after
+// the window's end and not handled yet, so that an urgent indicator
+// overtakes a backlog longer than ScanAhead. What lies beyond the window
+// is scanned once; later calls look only at what was added since.
+func (s *Syncer) urgentBeyond(ctx context.Context, p *peer, coll string, end time.Time) ([]candidate, error) {
+	p.mu.Lock()
+	pos := p.scanned[coll]
+	if p.urgent[coll] == nil {
+		p.urgent[coll] = map[recKey]store.Record{}
+	}
+	urgent := p.urgent[coll]
+	done := p.done[coll]
+	p.mu.Unlock()
+	if pos.Before(end) {
+		pos = end
+	}
+	f := store.Filter{AddedAfter: pos, Versions: store.VersionMatch{All: true}, Limit: 1000}
+	for {
+		pg, err := s.query(ctx, coll, f)
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", coll, err)
+		}
+		for _, r := range pg.Records {
+			if priorityOf(r).class <= 0 {
+				urgent[keyOf(r)] = r
+			}
+			pos = r.DateAdded
+		}
+		if !pg.More || pg.Next == "" {
+			break
+		}
+		f.Next = pg.Next
+	}
+	p.mu.Lock()
+	p.scanned[coll] = pos
+	p.mu.Unlock()
+	var out []candidate
+	for k, r := range urgent {
+		switch {
+		case !r.DateAdded.After(end):
+			delete(urgent, k) // inside the window now: handled there
+		case !done[k]:
+			out = append(out, candidate{rec: r, pri: priorityOf(r)})
+		}
+	}
+	return out, nil
+}
+
+// advance moves the cursor over the leading handled records of window.
+func (s *Syncer) advance(ctx context.Context, p *peer, coll string, window []store.Record) error {
+	p.mu.Lock()
+	done := p.done[coll]
+	var last time.Time
+	for _, r := range window {
+		k := keyOf(r)
+		if !done[k] {
+			break
+		}
+		delete(done, k)
+		last = r.DateAdded
+	}
+	p.mu.Unlock()
+	if last.IsZero() {
+		return nil
+	}
+	return s.o.Store.SetCursor(ctx, p.cfg.Name, coll, store.DirPush, formatTime(last))
+}
+
+func (p *peer) markDone(coll string, recs []store.Record) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done[coll] == nil {
+		p.done[coll] = map[recKey]bool{}
+	}
+	for _, r := range recs {
+		p.done[coll][keyOf(r)] = true
+	}
+}
+
+// outgoing is one record the policy decided on for a peer.
+type outgoing struct {
+	rec      store.Record
+	decision policy.Decision
+	raw      json.RawMessage // as sent (redacted); nil when denied
+}
+
+// decide runs the policy on one record for one peer and prepares what
+// would be sent.
+func (s *Syncer) decide(ctx context.Context, p *peer, r store.Record) (outgoing, error) {
+	origins, err := s.o.Store.Origins(ctx, r.Object.ID, r.Object.Version())
+	if err != nil {
+		return outgoing{}, err
+	}
+	from := ""
+	if len(origins) > 0 {
+		from = origins[0]
+		if slices.Contains(origins, p.cfg.Name) {
+			from = p.cfg.Name // it came from this peer (too): no echo
+		}
+	}
+	item, err := policy.Describe(r.Object, from, func(id string) (stix.Object, bool) { return s.marking(ctx, id) })
+	if err != nil {
+		return outgoing{rec: r, decision: policy.Decision{Action: policy.Deny, Rule: "marking",
+			Reason: fmt.Sprintf("the policy cannot tell what restricts %s: %v", r.Object.ID, err)}}, nil
+	}
+	d := policy.Decide(s.rules, s.self, item, p.pol)
+	out := outgoing{rec: r, decision: d}
+	switch d.Action {
+	case policy.Allow:
+		out.raw = r.Object.Raw
+	case policy.Redact:
+		raw, err := policy.Strip(r.Object.Raw, d.Strip)
+		if err != nil {
+			out.decision = policy.Decision{Action: policy.Deny, Rule: "redact", Reason: fmt.Sprintf("redaction failed: %v", err)}
+			return out, nil
+		}
+		out.raw = raw
+	}
+	return out, nil
+}
+
+// marking resolves a marking-definition from the local collections.
+func (s *Syncer) marking(ctx context.Context, id string) (stix.Object, bool) {
+	s.mkMu.Lock()
+	o, ok := s.markings[id]
+	s.mkMu.Unlock()
+	if ok {
+		return o, true
+	}
+	colls, err := s.o.Store.Collections(ctx)
+	if err != nil {
+		return stix.Object{}, false
+	}
+	for _, c := range colls {
+		pg, err := s.o.Store.Query(ctx, c.ID, store.Filter{IDs: []string{id}, Types: []string{"marking-definition"}, Limit: 1})
+		if err != nil || len(pg.Records) == 0 {
+			continue
+		}
+		o = pg.Records[0].Object
+		s.mkMu.Lock()
+		s.markings[id] = o
+		s.mkMu.Unlock()
+		return o, true
+	}
+	return stix.Object{}, false
+}
+
+// pushPage decides on the most urgent candidates, sends the allowed ones in
+// one request (bounded by the adaptive page size and the byte budget) and
+// marks every decided record handled once the peer's status says success.
+func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []candidate) error {
+	limit, maxBytes := p.pageSize()
+	var (
+		send    []outgoing
+		denied  []outgoing
+		handled []store.Record
+		bytes   int
+	)
+	for _, c := range cands {
+		if len(send) >= limit || (len(send) > 0 && bytes >= maxBytes) {
+			break
+		}
+		o, err := s.decide(ctx, p, c.rec)
+		if err != nil {
+			return err
+		}
+		if o.raw == nil {
+			denied = append(denied, o)
+			continue
+		}
+		send = append(send, o)
+		bytes += len(o.raw)
+	}
+	now := s.now()
+	var log []store.FedDecision
+	for _, o := range denied {
+		log = append(log, decisionRecord(p.cfg.Name, o, now))
+		handled = append(handled, o.rec)
+	}
+	if len(send) > 0 {
+		raws := make([]json.RawMessage, len(send))
+		for i, o := range send {
+			raws[i] = o.raw
+		}
+		start := time.Now()
+		st, err := p.client.Add(ctx, p.cfg.PushTo, raws)
+		if cerr := s.charge(ctx, p, time.Since(start), err != nil); cerr != nil && err == nil {
+			err = cerr
+		}
+		if err != nil {
+			// The denials are still decided; record them before failing.
+			p.markDone(coll, handled)
+			return errors.Join(fmt.Errorf("push to %s/%s: %w", p.cfg.Name, p.cfg.PushTo, err), s.o.Store.LogDecisions(ctx, log))
+		}
+		failed := map[string]string{}
+		for _, f := range st.Failures {
+			failed[f.ID] = f.Message
+		}
+		if st.PendingCount > 0 {
+			return errors.Join(fmt.Errorf("push to %s: %d objects pending at the peer; will resend", p.cfg.Name, st.PendingCount),
+				s.o.Store.LogDecisions(ctx, log))
+		}
+		sent := 0
+		for _, o := range send {
+			msg, bad := failed[o.rec.Object.ID]
+			if !bad {
+				sent++
+			} else {
+				o.decision = policy.Decision{Action: ActionRefuse, Rule: "peer", Reason: fmt.Sprintf("%s refused it: %s", p.cfg.Name, msg)}
+			}
+			log = append(log, decisionRecord(p.cfg.Name, o, now))
+			handled = append(handled, o.rec)
+		}
+		p.count(func(st *State) { st.Sent += int64(sent) })
+	}
+	p.count(func(st *State) { st.Denied += int64(len(denied)) })
+	if err := s.o.Store.LogDecisions(ctx, log); err != nil {
+		return err
+	}
+	p.markDone(coll, handled)
+	return nil
+}
+
+func decisionRecord(peer string, o outgoing, now time.Time) store.FedDecision {
+	reason := o.decision.Reason
+	if len(o.decision.Strip) > 0 {
+		reason += " [strip " + strings.Join(o.decision.Strip, ", ") + "]"
+	}
+	return store.FedDecision{ObjectID: o.rec.Object.ID, Version: o.rec.Object.Version(), Peer: peer,
+		Action: string(o.decision.Action), Rule: o.decision.Rule, Reason: reason, Time: now}
+}
