@@ -59,6 +59,8 @@ as STIX 2.1, serves it over TAXII 2.1, and shares it by policy with its peers.`,
 		identityCmd(e),
 		huntCmd(e),
 		rulesCmd(e),
+		policyCmd(e),
+		bundleCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

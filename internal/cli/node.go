@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shieldwall/shieldwall/internal/config"
 	"github.com/shieldwall/shieldwall/internal/node"
 )
 
@@ -28,27 +27,14 @@ written as JSON lines to detection.alerts_file, and IOC hits become STIX sightin
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg := &config.Config{}
-			if configPath != "" {
-				var err error
-				if cfg, err = config.Load(configPath); err != nil {
-					return usageError{err}
-				}
-			}
-			if dataDir == "" {
-				dataDir = cfg.Node.Data
-			}
-			if !cmd.Flags().Changed("listen") && cfg.Node.Listen != "" {
-				listen = cfg.Node.Listen
-			}
-			if dataDir == "" {
-				return usageError{fmt.Errorf("no data directory: give --data or node.data in --config")}
-			}
-			n, err := node.Open(ctx, node.Options{DataDir: dataDir, Logger: e.log, DB: e.db, Name: cfg.Node.Name, Organisation: cfg.Node.Organisation})
+			cfg, n, err := openConfigured(ctx, e, configPath, dataDir)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
+			if !cmd.Flags().Changed("listen") && cfg.Node.Listen != "" {
+				listen = cfg.Node.Listen
+			}
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageError{fmt.Errorf("--tls-cert and --tls-key go together")}
 			}
@@ -60,8 +46,13 @@ written as JSON lines to detection.alerts_file, and IOC hits become STIX sightin
 			if opts.TLSCert != "" {
 				scheme = "https"
 			}
-			e.log.Info("node serving", "data", dataDir, "taxii", scheme+"://"+ln.Addr().String()+"/taxii2/", "health", scheme+"://"+ln.Addr().String()+"/healthz")
-			if len(cfg.Inputs) == 0 {
+			e.log.Info("node serving", "node", n.Identity.Name, "taxii", scheme+"://"+ln.Addr().String()+"/taxii2/", "health", scheme+"://"+ln.Addr().String()+"/healthz")
+			if len(cfg.Federation.Peers) > 0 {
+				if opts.Federation, err = n.Federation(ctx, cfg); err != nil {
+					return err
+				}
+			}
+			if len(cfg.Inputs) == 0 && opts.Federation == nil {
 				return n.Serve(ctx, ln, opts)
 			}
 			var alerts io.Writer
@@ -79,6 +70,9 @@ written as JSON lines to detection.alerts_file, and IOC hits become STIX sightin
 			}
 			g, gctx := errgroup.WithContext(ctx)
 			g.Go(func() error { return n.Serve(gctx, ln, opts) })
+			if opts.Federation != nil {
+				g.Go(func() error { return opts.Federation.Run(gctx) })
+			}
 			g.Go(func() error {
 				return n.Sense(gctx, node.SenseOptions{Detection: cfg.Detection, Inputs: cfg.Inputs, Alerts: alerts, Stdin: e.stdin,
 					Ready: func(addrs map[string]string) {

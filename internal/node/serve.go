@@ -3,11 +3,18 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shieldwall/shieldwall/internal/auth"
+	"github.com/shieldwall/shieldwall/internal/federation"
 )
 
 // ServeOptions configure the node's HTTP surface.
@@ -21,6 +28,9 @@ type ServeOptions struct {
 	// TLSCert and TLSKey are PEM files; when both are set the node serves
 	// HTTPS (TAXII 2.1 requires TLS between organisations).
 	TLSCert, TLSKey string
+	// Federation, when set, adds its peer states at GET /api/v1/peers and
+	// its metrics at GET /metrics (both need a valid token).
+	Federation *federation.Syncer
 }
 
 // Handler returns the node's HTTP handler: GET /healthz (no authentication;
@@ -34,7 +44,29 @@ func (n *Node) Handler(opts ServeOptions) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", n.healthz)
 	mux.Handle("/taxii2/", taxii)
+	reg := prometheus.NewRegistry()
+	if opts.Federation != nil {
+		reg.MustRegister(opts.Federation.Collector())
+		mux.Handle("GET /api/v1/peers", n.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"peers": opts.Federation.States()})
+		})))
+	}
+	mux.Handle("GET /metrics", n.authenticated(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	return mux, nil
+}
+
+// authenticated lets through requests with a valid token (any role): peer
+// states and metrics say who this node talks to.
+func (n *Node) authenticated(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := auth.Authenticate(r.Context(), r, n.Store); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="shieldwall", Basic realm="shieldwall"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (n *Node) healthz(w http.ResponseWriter, r *http.Request) {
