@@ -8,9 +8,9 @@ import (
 
 func identityCmd(e *env) *cobra.Command {
 	cmd := group("identity", "Show who this node is")
-	var dataDir string
+	var dataDir, configPath string
 	show := &cobra.Command{
-		Use:   "show --data DIR",
+		Use:   "show --data DIR | --config FILE",
 		Short: "Print the node's name, organisation, STIX identity and public keys as JSON",
 		Long: `Print the node's identity as JSON: its name and organisation, the id of its STIX
 identity (the created_by_ref of what it creates), its Ed25519 public key (peers verify
@@ -18,7 +18,7 @@ what it signs with it) and its age recipient (peers seal offline bundles to it).
 The identity and keys are made on the node's first start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := openNode(cmd.Context(), e, dataDir)
+			_, n, err := openConfigured(cmd.Context(), e, configPath, dataDir)
 			if err != nil {
 				return err
 			}
@@ -37,8 +37,8 @@ The identity and keys are made on the node's first start.`,
 			return enc.Encode(out)
 		},
 	}
-	show.Flags().StringVar(&dataDir, "data", "", "data directory")
-	_ = show.MarkFlagRequired("data")
+	show.Flags().StringVar(&dataDir, "data", "", "data directory (default: node.data of --config)")
+	show.Flags().StringVar(&configPath, "config", "", "node configuration file: its node.name and node.organisation make the identity on first start")
 	cmd.AddCommand(show)
 	return cmd
 }

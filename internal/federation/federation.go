@@ -335,9 +335,8 @@ func (s *Syncer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, name := range s.order {
 		p := s.peers[name]
-		if p.client == nil {
-			continue
-		}
+		// A peer without a URL only pushes to us: its inbox is still
+		// processed on its interval.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
