@@ -30,6 +30,7 @@ import (
 
 func main() {
 	dataDir := flag.String("data", "", "data directory of a node holding the collection")
+	db := flag.String("db", "", "PostgreSQL DSN of the node's store (default: SQLite in -data)")
 	coll := flag.String("collection", node.DefaultCollectionAlias, "collection id or alias")
 	limit := flag.Int("limit", 1000, "objects per page")
 	window := flag.Int("window", 100, "pages measured at the start, middle and end")
@@ -38,7 +39,7 @@ func main() {
 		log.Fatal("-data is required")
 	}
 	ctx := context.Background()
-	n, err := node.Open(ctx, node.Options{DataDir: *dataDir})
+	n, err := node.Open(ctx, node.Options{DataDir: *dataDir, DB: *db})
 	if err != nil {
 		log.Fatal(err)
 	}

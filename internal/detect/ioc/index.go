@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"net/netip"
@@ -14,8 +15,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/FastFilter/xorfilter"
-	"github.com/cespare/xxhash/v2"
 	"github.com/gaissmai/bart"
 )
 
@@ -76,6 +75,8 @@ type Builder struct {
 	refData []byte   // compact refs (see refs.go), one after another
 	refOff  []uint32 // refOff[i]: start of ref i in refData
 	refByID map[string]uint32
+	seed    maphash.Seed
+	seeded  bool
 }
 
 // NewBuilder returns an empty builder; sizeHint is the expected number of
@@ -84,8 +85,12 @@ func NewBuilder(sizeHint int) *Builder {
 	return &Builder{entries: make([]entry, 0, sizeHint), refByID: make(map[string]uint32)}
 }
 
-// keyHash is the 64-bit hash of a canonical key of kind k.
-func keyHash(k Kind, canon []byte) uint64 { return mixKind(xxhash.Sum64(canon), k) }
+// keyHash is the 64-bit hash of a canonical key of kind k: the runtime's
+// hash (AES-based where the CPU has it) with a seed chosen per builder, so
+// that values cannot be crafted to collide.
+func keyHash(seed maphash.Seed, k Kind, canon []byte) uint64 {
+	return mixKind(maphash.Bytes(seed, canon), k)
+}
 
 func mixKind(h uint64, k Kind) uint64 {
 	h ^= uint64(k) * 0x9E3779B97F4A7C15
@@ -105,6 +110,9 @@ func mixKind(h uint64, k Kind) uint64 {
 func (b *Builder) Add(k Kind, value string, ref Ref) error {
 	if b.refByID == nil {
 		b.refByID = make(map[string]uint32)
+	}
+	if !b.seeded {
+		b.seed, b.seeded = maphash.MakeSeed(), true
 	}
 	value = strings.TrimSpace(value)
 	if b.Suppressor != nil {
@@ -134,7 +142,7 @@ func (b *Builder) Add(k Kind, value string, ref Ref) error {
 		return fmt.Errorf("ioc: add %v %q: %w", k, value, err)
 	}
 	canon := b.data[off:]
-	b.entries = append(b.entries, entry{h: keyHash(k, canon), off: uint32(off), len: uint32(len(canon)), ref: b.refIndex(ref), kind: k})
+	b.entries = append(b.entries, entry{h: keyHash(b.seed, k, canon), off: uint32(off), len: uint32(len(canon)), ref: b.refIndex(ref), kind: k})
 	return nil
 }
 
@@ -167,7 +175,7 @@ func (b *Builder) Len() int { return len(b.entries) + len(b.nets) }
 // Index is an immutable set of indicator values; it is safe for concurrent
 // use.
 type Index struct {
-	filter *xorfilter.BinaryFuse[uint8]
+	filter *blockFilter
 	// recs holds one record per distinct value, sorted by hash:
 	//
 	//	tag     1 byte, the 8 bits of the hash below the bucket bits
@@ -195,12 +203,13 @@ type Index struct {
 	sharedOff []uint32
 	nRefs     int
 	rr        refReader
+	seed      maphash.Seed // of keyHash
 }
 
 // Build returns the index of every value added. The builder may be reused
 // afterwards; it is emptied.
 func (b *Builder) Build() (*Index, error) {
-	ix := &Index{nRefs: len(b.refOff), rr: refReader{strs: slices.Clip(b.tab.strs), sets: slices.Clip(b.tab.sets)}}
+	ix := &Index{seed: b.seed, nRefs: len(b.refOff), rr: refReader{strs: slices.Clip(b.tab.strs), sets: slices.Clip(b.tab.sets)}}
 	es := b.entries
 	slices.SortFunc(es, func(x, y entry) int {
 		if c := cmp.Compare(x.h, y.h); c != 0 {
@@ -287,7 +296,7 @@ func (b *Builder) Build() (*Index, error) {
 		return dst
 	}
 	ix.recs = make([]byte, 0, size+len(b.refData))
-	keys := make([]uint64, 0, nKeys) // for the filter, which removes duplicates in place
+	keys := make([]uint64, 0, nKeys) // for the filter
 	offs := make([]uint32, 0, nKeys)
 	var refs []uint32
 	var part []byte
@@ -341,11 +350,7 @@ func (b *Builder) Build() (*Index, error) {
 			}
 		}
 		offs = nil
-		f, err := xorfilter.NewBinaryFuse[uint8](keys)
-		if err != nil {
-			return nil, fmt.Errorf("ioc: build filter over %d keys: %w", n, err)
-		}
-		ix.filter = f
+		ix.filter = newBlockFilter(keys)
 	}
 	if len(b.nets) > 0 {
 		ix.nets = new(bart.Table[uint32])
@@ -399,7 +404,7 @@ func (ix *Index) Bytes() int {
 	n := int(unsafe.Sizeof(*ix))
 	n += cap(ix.recs) + cap(ix.buckets)*4 + cap(ix.shared) + cap(ix.sharedOff)*4
 	if ix.filter != nil {
-		n += int(unsafe.Sizeof(*ix.filter)) + cap(ix.filter.Fingerprints)
+		n += int(unsafe.Sizeof(*ix.filter)) + ix.filter.bytes()
 	}
 	n += ix.nNets * 64
 	n += cap(ix.rr.strs) * int(unsafe.Sizeof(""))

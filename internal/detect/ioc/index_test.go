@@ -159,14 +159,19 @@ func TestLookupMissesDoNotAllocate(t *testing.T) {
 	}{
 		{IPv4, "192.0.2.1"}, {Domain, "www.example.org"}, {SHA256, strings.Repeat("0", 64)},
 		{URL, "http://example.org/some/path?q=1"},
+		// not in canonical form: normalised on the stack
+		{IPv4, " 192.0.2.1"}, {IPv4, "::ffff:192.0.2.1"}, {IPv6, "2001:db8::beef"}, {Domain, "WWW.Example.ORG."},
+		{URL, "HTTP://Example.org:80/some/%7epath#x"}, {MD5, " D41D8CD98F00B204E9800998ECF8427F "},
+		{Email, "Someone@Example.org"},
+		// hits: Contains builds no Ref
+		{IPv4, "198.51.100.7"}, {Domain, "evil.com"}, {SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
 	}
 	for _, v := range values {
 		n := testing.AllocsPerRun(100, func() {
-			var hb [4]hit
-			_ = ix.lookup(hb[:0], v.kind, v.value)
+			_ = ix.Contains(v.kind, v.value)
 		})
 		if n != 0 {
-			t.Errorf("lookup(%v, %q) allocates %v times, want 0", v.kind, v.value, n)
+			t.Errorf("Contains(%v, %q) allocates %v times, want 0", v.kind, v.value, n)
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"strings"
 	"unsafe"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // scratch is a stack buffer large enough for nearly every canonical value.
@@ -17,17 +15,15 @@ type scratch [512]byte
 // rewritten into a stack buffer; the filter is probed before any record is
 // touched, and a Ref is built only on a hit.
 
-// find returns the offset in recs of the refs part of the canonical key
-// whose hash is h.
-func (ix *Index) find(k Kind, canon []byte, h uint64) (uint32, bool) {
-	// The bucket is read before the filter answers so that, on a hit, the
-	// two memory accesses overlap.
-	b := h >> ix.shift
-	at, end := ix.buckets[b], ix.buckets[b+1]
+// find returns the offset in recs of the refs part of the canonical key.
+func (ix *Index) find(k Kind, canon []byte) (uint32, bool) {
+	h := keyHash(ix.seed, k, canon)
 	if !ix.filter.Contains(h) {
 		return 0, false
 	}
+	b := h >> ix.shift
 	tag := ix.tag(h)
+	at, end := ix.buckets[b], ix.buckets[b+1]
 	recs := ix.recs[:end]
 	for at < end {
 		r := recs[at:]
@@ -98,93 +94,105 @@ type hit struct {
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // lookup appends the hits for value of kind k to dst. It does not allocate
-// for values that miss.
+// for values that miss. Values in their usual canonical form are hashed in
+// place; the others are rewritten in the slow* functions, which alone pay
+// for a scratch buffer.
 func (ix *Index) lookup(dst []hit, k Kind, value string) []hit {
 	if ix == nil || ix.filter == nil && ix.nets == nil {
 		return dst
 	}
-	var buf scratch
 	switch k {
 	case IPv4:
-		if a, ok := parseIPv4(value); ok {
-			if ix.filter != nil {
-				if v, ok := ix.find(IPv4, a[:], mixKind(xxhash.Sum64(a[:]), IPv4)); ok {
-					dst = append(dst, hit{v: v})
-				}
-			}
-			if ix.nets != nil {
-				dst = ix.lookupNet(dst, netip.AddrFrom4(a))
-			}
-			return dst
-		}
-		fallthrough
-	case IPv6:
-		a, err := netip.ParseAddr(strings.TrimSpace(value))
-		if err != nil {
-			return dst
-		}
-		a = a.WithZone("").Unmap()
-		if a.Is4() != (k == IPv4) {
-			return dst
+		a, ok := parseIPv4(value)
+		if !ok {
+			return ix.slowAddr(dst, k, value)
 		}
 		if ix.filter != nil {
-			var canon []byte
-			if a.Is4() {
-				b := a.As4()
-				canon = append(buf[:0], b[:]...)
-			} else {
-				b := a.As16()
-				canon = append(buf[:0], b[:]...)
-			}
-			if v, ok := ix.find(k, canon, keyHash(k, canon)); ok {
+			if v, ok := ix.find(IPv4, a[:]); ok {
 				dst = append(dst, hit{v: v})
 			}
 		}
 		if ix.nets != nil {
-			dst = ix.lookupNet(dst, a)
+			dst = ix.lookupNet(dst, netip.AddrFrom4(a))
 		}
 		return dst
+	case IPv6:
+		return ix.slowAddr(dst, k, value)
 	}
 	if ix.filter == nil {
 		return dst
 	}
-	var canon []byte
 	switch k {
 	case Domain:
-		if canonicalDomain(value) {
-			canon = bytesOf(value)
-		} else {
-			var err error
-			if canon, err = canonical(buf[:0], Domain, value); err != nil {
-				return dst
-			}
+		if !canonicalDomain(value) {
+			return ix.slow(dst, k, value)
 		}
-		return ix.lookupDomain(dst, canon)
+		return ix.lookupDomain(dst, bytesOf(value))
 	case URL:
-		if canonicalURL(value) {
-			canon = bytesOf(value)
-			break
+		if !canonicalURL(value) {
+			return ix.slow(dst, k, value)
 		}
-		var err error
-		if canon, err = canonical(buf[:0], URL, value); err != nil {
-			return dst
+		if v, ok := ix.find(k, bytesOf(value)); ok {
+			dst = append(dst, hit{v: v})
 		}
+		return dst
 	case MD5, SHA1, SHA256, SHA512:
 		n := k.hashLen()
 		if len(value) != 2*n {
 			value = strings.TrimSpace(value)
 		}
-		canon = buf[:n]
-		if !decodeHex(canon, value) {
+		var d [64]byte
+		if !decodeHex(d[:n], value) {
 			return dst
 		}
-	default:
-		var err error
-		if canon, err = canonical(buf[:0], k, value); err != nil {
-			return dst
+		if v, ok := ix.find(k, d[:n]); ok {
+			dst = append(dst, hit{v: v})
+		}
+		return dst
+	}
+	return ix.slow(dst, k, value)
+}
+
+// slowAddr looks up an address that is not a plain dotted quad.
+func (ix *Index) slowAddr(dst []hit, k Kind, value string) []hit {
+	a, err := netip.ParseAddr(strings.TrimSpace(value))
+	if err != nil {
+		return dst
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() != (k == IPv4) {
+		return dst
+	}
+	if ix.filter != nil {
+		var canon []byte
+		if a.Is4() {
+			b := a.As4()
+			canon = b[:]
+		} else {
+			b := a.As16()
+			canon = b[:]
+		}
+		if v, ok := ix.find(k, canon); ok {
+			dst = append(dst, hit{v: v})
 		}
 	}
-	if v, ok := ix.find(k, canon, keyHash(k, canon)); ok {
+	if ix.nets != nil {
+		dst = ix.lookupNet(dst, a)
+	}
+	return dst
+}
+
+// slow normalises value into a scratch buffer before looking it up.
+func (ix *Index) slow(dst []hit, k Kind, value string) []hit {
+	var buf scratch
+	canon, err := canonical(buf[:0], k, value)
+	if err != nil {
+		return dst
+	}
+	if k == Domain {
+		return ix.lookupDomain(dst, canon)
+	}
+	if v, ok := ix.find(k, canon); ok {
 		dst = append(dst, hit{v: v})
 	}
 	return dst
@@ -201,7 +209,7 @@ func (ix *Index) lookupDomain(dst []hit, canon []byte) []hit {
 	}
 	for s := canon; ; labels-- {
 		if ix.domainLabels&(1<<min(labels, 63)) != 0 {
-			if v, ok := ix.find(Domain, s, keyHash(Domain, s)); ok {
+			if v, ok := ix.find(Domain, s); ok {
 				m := ""
 				if len(s) != len(canon) {
 					m = string(s)

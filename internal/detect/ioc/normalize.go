@@ -4,13 +4,25 @@
 //
 // The Index is built once and then only read: every key is reduced to a
 // canonical byte form (4 or 16 bytes for an address, the raw digest for a
-// hash, the normalised text otherwise), hashed to 64 bits (xxhash, mixed
-// with the kind) and kept in one byte array of records sorted by hash, each
-// holding the hash, a 4-byte value index and the canonical bytes, so that a
-// hit on the 64-bit hash is verified against the exact value in the same
-// stretch of memory and no false positive can come out. A table of bucket
-// offsets (one per four keys) finds the records of a hash. A binary fuse filter in front answers most misses with one or
-// two cache misses. Networks (CIDR) are kept in a bart routing table.
+// hash, the normalised text otherwise) and hashed to 64 bits (hash/maphash
+// with a per-index seed, mixed with the kind). A binary fuse filter over the
+// hashes answers most misses from about 1.1 bytes per key, which stays in
+// cache; only when it says yes are the bucket table and the records read.
+// The records sit in one byte array, sorted by hash: a one-byte tag, the
+// kind and length, the canonical bytes and the source written compactly in
+// place (see refs.go), so that a hit is verified against the exact value
+// (no false positive comes out) and its source read in one short stretch
+// of memory. A table of bucket offsets (one per about four keys) finds the
+// records of a hash. A Ref is built only when Lookup returns it; Contains
+// and the Matcher's path build none.
+//
+// Look-ups allocate nothing on a miss: a dotted quad is parsed into an
+// array, hex digests are decoded eight digits at a time into one, domains
+// and URLs already in canonical form (lower case, nothing to escape, no
+// default port) are hashed where they lie, and only other values are
+// normalised into a stack buffer. Parent domains are probed only at label
+// counts some indicator domain has. Networks (CIDR) are kept in a bart
+// routing table.
 //
 // The Matcher is a detect.Engine that reads the configured fields of each
 // event, looks them up and emits alerts; its index can be replaced while it
