@@ -34,6 +34,12 @@ import (
 // ours stores them compactly and builds a Ref on a hit, the map holds them
 // as they are.
 //
+// Variants: "ours" is Index.Lookup, which builds the Ref of a hit (one
+// allocation); "contains" is Index.Contains, the same look-up without
+// building Refs (the Matcher's path: it builds them only for alerts); "map"
+// is the plain map; "floor" (interleaved only) reads and hashes the query
+// string and nothing else, the least any hashed structure must do.
+//
 // Sub-benchmarks report thread CPU ns per look-up and look-ups per CPU
 // second (one goroutine; wall-clock ns/op is also printed but means little
 // on a loaded machine), and B/indicator: the heap growth (runtime.ReadMemStats,
