@@ -45,8 +45,8 @@ func TestMigrations(t *testing.T) {
 			t.Fatalf("schema_migrations = %v, want the %d embedded migrations", got, len(ms))
 		}
 		for i, m := range ms {
-			if got[i] != m.name {
-				t.Errorf("schema_migrations[%d] = %q, want %q", i, got[i], m.name)
+			if got[i] != m.Name {
+				t.Errorf("schema_migrations[%d] = %q, want %q", i, got[i], m.Name)
 			}
 		}
 		db.Close()
