@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -70,7 +71,13 @@ It prints the TAXII URLs and an admin token, then serves until interrupted (Ctrl
 			fmt.Fprintf(w, "  health               %s/healthz\n\n", base)
 			fmt.Fprintf(w, "  admin token (name %s):\n  %s\n\n", name, token)
 			fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' -H 'Accept: application/taxii+json;version=2.1' %s/taxii2/root/collections/\n", token, base)
-			fmt.Fprintf(w, "  curl -u '%s:%s' '%s/taxii2/root/collections/%s/objects/?match[type]=indicator&limit=5'\n\n", name, token, base, node.DefaultCollectionAlias)
+			fmt.Fprintf(w, "  curl -u '%s:%s' '%s/taxii2/root/collections/%s/objects/?match[type]=indicator&limit=5'\n", name, token, base, node.DefaultCollectionAlias)
+			if corpora != "" {
+				// Detection on real attacks, with the community's rules.
+				fmt.Fprintf(w, "  go run ./cmd/shieldwall hunt --sigma %s --format text %s\n",
+					filepath.Join(corpora, "sigma", "rules", "windows"), filepath.Join(corpora, "evtx-attack-samples"))
+			}
+			fmt.Fprintln(w)
 			fmt.Fprintf(w, "Press Ctrl-C to stop. The data stays in %s.\n", dataDir)
 			return n.Serve(ctx, ln, node.ServeOptions{})
 		},
