@@ -137,7 +137,7 @@ func (c *checker) check() Object {
 		c.errorf("type", "must be a string, not a %s", typ.k)
 	} else {
 		o.Type = typ.s
-		if msg := checkTypeName(typ.s); msg != "" {
+		if msg := CheckTypeName(typ.s); msg != "" {
 			c.err("type", msg)
 		}
 	}
@@ -310,10 +310,11 @@ func checkPropertyName(k string) string {
 	return ""
 }
 
-// checkTypeName applies the syntax of section 3.1 (type): 3 to 250
+// CheckTypeName applies the syntax of section 3.1 (type): 3 to 250
 // characters, a-z 0-9 and hyphen, beginning with a letter. Two consecutive
-// hyphens are refused too, since they would make identifiers ambiguous.
-func checkTypeName(t string) string {
+// hyphens are refused too, since they would make identifiers ambiguous. It
+// returns the reason a name is refused, or "" when it is well-formed.
+func CheckTypeName(t string) string {
 	if len(t) < 3 || len(t) > 250 {
 		return "type name must be 3 to 250 characters long"
 	}

@@ -132,7 +132,7 @@ func checkIdentifier(s string) string {
 	if !ok {
 		return "must be an identifier of the form type--UUID"
 	}
-	if msg := checkTypeName(t); msg != "" {
+	if msg := CheckTypeName(t); msg != "" {
 		return "identifier " + msg
 	}
 	if len(u) != 36 {
@@ -490,7 +490,7 @@ func (c *checker) extensions(path string, v *value, sco bool) {
 			if msg := checkIdentifier(m.key); msg != "" {
 				c.errorf(p, "extension key %s", msg)
 			}
-		case strings.HasSuffix(m.key, "-ext") && checkTypeName(m.key) == "":
+		case strings.HasSuffix(m.key, "-ext") && CheckTypeName(m.key) == "":
 			if !sco {
 				c.err(p, "only observables may use extension names; other objects must key extensions by extension-definition id")
 			} else if !predefinedExtensions[m.key] {

@@ -144,7 +144,7 @@ func checkObservedData(c *checker, o *value) {
 			if t := m.val.get("type"); t == nil {
 				c.err(p+".type", "required property missing")
 			} else if c.str(p+".type", t) {
-				if msg := checkTypeName(t.s); msg != "" {
+				if msg := CheckTypeName(t.s); msg != "" {
 					c.err(p+".type", msg)
 				} else if cat, ok := categories[t.s]; ok && cat != catSCO {
 					c.errorf(p+".type", "%s is not an observable type", t.s)

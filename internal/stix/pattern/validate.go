@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/shieldwall/shieldwall/internal/stix"
 )
 
 // Validate checks the rules the grammar cannot express; Parse calls it, so
@@ -67,7 +69,7 @@ func validateComp(src string, e CompExpr) *SyntaxError {
 }
 
 func validateComparison(src string, c *Comparison) *SyntaxError {
-	if msg := checkTypeName(c.Path.ObjectType); msg != "" {
+	if msg := stix.CheckTypeName(c.Path.ObjectType); msg != "" {
 		return newError(src, c.Path.Pos, "object type %q: %s", c.Path.ObjectType, msg)
 	}
 	if len(c.Path.Steps) == 0 || c.Path.Steps[0].IsIdx {
@@ -104,27 +106,6 @@ func validateComparison(src string, c *Comparison) *SyntaxError {
 		}
 	}
 	return nil
-}
-
-// checkTypeName applies STIX 2.1 section 3.1: 3 to 250 characters of a-z,
-// 0-9 and hyphen, beginning with a letter, no double hyphen.
-func checkTypeName(t string) string {
-	if len(t) < 3 || len(t) > 250 {
-		return "type name must be 3 to 250 characters long"
-	}
-	if t[0] < 'a' || t[0] > 'z' {
-		return "type name must begin with a lowercase letter a-z"
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return "type name must only contain a-z, 0-9 and hyphen"
-		}
-	}
-	if strings.Contains(t, "--") {
-		return "type name must not contain two consecutive hyphens"
-	}
-	return ""
 }
 
 // checkPropName checks a top-level property name: a-z, 0-9 and underscore,
