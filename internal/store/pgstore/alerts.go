@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 // PutAlerts implements store.Alerts: the alerts are inserted in one
@@ -27,7 +28,7 @@ func (db *DB) PutAlerts(ctx context.Context, alerts []store.AlertRecord) (int, e
 		if a.ID == "" {
 			return 0, fmt.Errorf("pgstore: put alerts: alert %d without id: %w", i, store.ErrInvalid)
 		}
-		t, ok := nanos(a.Time)
+		t, ok := storetime.Nanos(a.Time)
 		if !ok || a.Time.IsZero() {
 			t = 0 // unknown or out of range: sorted as "no time"
 		}
@@ -85,7 +86,7 @@ func (db *DB) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertRec
 			return a, err
 		}
 		if t != 0 {
-			a.Time = fromNanos(t)
+			a.Time = storetime.FromNanos(t)
 		}
 		return a, nil
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 const collectionCols = `SELECT id, coalesce(alias, ''), title, description, media_types, created FROM collections`
@@ -51,7 +52,7 @@ func scanCollection(s pgx.Row) (store.Collection, error) {
 	if len(c.MediaTypes) == 0 {
 		c.MediaTypes = nil
 	}
-	c.Created = fromNanos(created)
+	c.Created = storetime.FromNanos(created)
 	return c, nil
 }
 
@@ -74,11 +75,11 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) (store.C
 	if c.Created.IsZero() {
 		c.Created = db.now()
 	}
-	created, ok := nanos(c.Created)
+	created, ok := storetime.Nanos(c.Created)
 	if !ok {
 		return store.Collection{}, fmt.Errorf("pgstore: create collection %s: created out of range: %w", c.ID, store.ErrInvalid)
 	}
-	c.Created = fromNanos(created)
+	c.Created = storetime.FromNanos(created)
 	media := c.MediaTypes
 	if len(media) == 0 {
 		media, c.MediaTypes = []string{}, nil

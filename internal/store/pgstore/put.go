@@ -3,13 +3,12 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"math"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 // How date_added stays strictly increasing in commit order.
@@ -100,12 +99,12 @@ func (db *DB) Put(ctx context.Context, collectionID string, objs []stix.Object) 
 		if o.ID == "" || o.Type == "" || len(o.Raw) == 0 {
 			return nil, fmt.Errorf("pgstore: put %q: object %d lacks id, type or JSON: %w", collectionID, i, store.ErrInvalid)
 		}
-		_, ok1 := nanos(o.Created)
-		_, ok2 := nanos(o.Modified)
+		_, ok1 := storetime.Nanos(o.Created)
+		_, ok2 := storetime.Nanos(o.Modified)
 		if (!o.Created.IsZero() && !ok1) || (!o.Modified.IsZero() && !ok2) {
 			return nil, fmt.Errorf("pgstore: put %q: object %s: timestamp out of range: %w", collectionID, o.ID, store.ErrInvalid)
 		}
-		vers[i] = nullNanos64(o.Version())
+		vers[i] = storetime.Nanos64(o.Version())
 	}
 	var res []store.PutResult
 	err := db.writeTx(ctx, func(tx pgx.Tx) error {
@@ -146,11 +145,11 @@ func (db *DB) putTx(ctx context.Context, tx pgx.Tx, coll int64, objs []stix.Obje
 		st := states[o.ID]
 		if st != nil && st.storedN > 0 {
 			if !versioned {
-				res[i] = store.PutResult{DateAdded: fromMicros(st.latestDA)}
+				res[i] = store.PutResult{DateAdded: storetime.FromMicros(st.latestDA)}
 				continue
 			}
 			if da, ok := st.versions[vers[i]]; ok {
-				res[i] = store.PutResult{DateAdded: fromMicros(da)}
+				res[i] = store.PutResult{DateAdded: storetime.FromMicros(da)}
 				continue
 			}
 		}
@@ -190,7 +189,7 @@ func (db *DB) putTx(ctx context.Context, tx pgx.Tx, coll int64, objs []stix.Obje
 				states[objs[i].ID] = st
 			}
 			st.add(vers[i], da)
-			res[i] = store.PutResult{Added: true, DateAdded: fromMicros(da)}
+			res[i] = store.PutResult{Added: true, DateAdded: storetime.FromMicros(da)}
 		}
 	}
 	for i, j := range dupOf {
@@ -251,7 +250,7 @@ func insert(ctx context.Context, tx pgx.Tx, copyMin int, coll int64, objs []stix
 			o := &objs[i]
 			l, f := row(i)
 			rows[k] = []any{res[i].DateAdded.UnixMicro(), coll, o.ID, o.Type, o.SpecVersion, vers[i],
-				nullNanos(o.Created), nullNanos(o.Modified), o.Revoked, l, f, []byte(o.Raw)}
+				storetime.NullNanos(o.Created), storetime.NullNanos(o.Modified), o.Revoked, l, f, []byte(o.Raw)}
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"objects"}, objectCols, pgx.CopyFromRows(rows))
 		return err
@@ -334,36 +333,3 @@ func probe(ctx context.Context, tx pgx.Tx, coll int64, objs []stix.Object) (map[
 	}
 	return states, nil
 }
-
-// Times other than date_added are kept as Unix nanoseconds, which cover the
-// years 1678 to 2262; Put refuses objects with timestamps outside.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func nanos(t time.Time) (int64, bool) {
-	if t.Before(minTime) || t.After(maxTime) {
-		return 0, false
-	}
-	return t.UnixNano(), true
-}
-
-// nullNanos is nil (NULL) for the zero time.
-func nullNanos(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
-// nullNanos64 is 0 for the zero time; t must be in range otherwise.
-func nullNanos64(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time  { return time.Unix(0, n).UTC() }
-func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }

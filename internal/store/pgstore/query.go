@@ -11,6 +11,7 @@ import (
 
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 // maxListLen caps each of Filter's lists.
@@ -57,7 +58,7 @@ func (db *DB) query(ctx context.Context, collectionID string, f store.Filter) (s
 	if !f.AddedAfter.IsZero() {
 		// date_added > t for a t between two microseconds is date_added > floor(t).
 		after = f.AddedAfter.UnixMicro()
-		if f.AddedAfter.Before(fromMicros(after)) {
+		if f.AddedAfter.Before(storetime.FromMicros(after)) {
 			after-- // UnixMicro rounds towards zero before 1970
 		}
 	}
@@ -106,13 +107,13 @@ func (db *DB) query(ctx context.Context, collectionID string, f store.Filter) (s
 		}
 		o := stix.Object{ID: id, Type: typ, SpecVersion: spec, Revoked: revoked, Raw: raw}
 		if cr != nil {
-			o.Created = fromNanos(*cr)
+			o.Created = storetime.FromNanos(*cr)
 		}
 		if mod != nil {
-			o.Modified = fromNanos(*mod)
+			o.Modified = storetime.FromNanos(*mod)
 		}
 		raw = nil // Scan into a nil slice allocates a new one per row
-		p.Records = append(p.Records, store.Record{Object: o, DateAdded: fromMicros(da), Version: fromNanos(ver)})
+		p.Records = append(p.Records, store.Record{Object: o, DateAdded: storetime.FromMicros(da), Version: storetime.FromNanos(ver)})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -209,7 +210,7 @@ func versionCond(vm store.VersionMatch, arg func(any) string) string {
 	}
 	var ts []int64
 	for _, t := range vm.Times {
-		if n, ok := nanos(t); ok { // a time out of range matches nothing
+		if n, ok := storetime.Nanos(t); ok { // a time out of range matches nothing
 			ts = append(ts, n)
 		}
 	}

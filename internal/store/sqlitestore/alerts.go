@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 var _ store.Alerts = (*DB)(nil)
@@ -28,7 +29,7 @@ func (db *DB) PutAlerts(ctx context.Context, alerts []store.AlertRecord) (int, e
 			if a.ID == "" {
 				return fmt.Errorf("alert without id: %w", store.ErrInvalid)
 			}
-			t, ok := nanos(a.Time)
+			t, ok := storetime.Nanos(a.Time)
 			if !ok || a.Time.IsZero() {
 				t = 0 // unknown or out of range: sorted as "no time"
 			}
@@ -88,7 +89,7 @@ func (db *DB) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertRec
 			return nil, fmt.Errorf("scan alert: %w", err)
 		}
 		if t != 0 {
-			a.Time = fromNanos(t)
+			a.Time = storetime.FromNanos(t)
 		}
 		out = append(out, a)
 	}

@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 // isConstraint reports whether err is a SQLite constraint violation (a
@@ -74,7 +75,7 @@ func scanCollection(s interface{ Scan(...any) error }) (store.Collection, error)
 	if len(c.MediaTypes) == 0 {
 		c.MediaTypes = nil
 	}
-	c.Created = fromNanos(created)
+	c.Created = storetime.FromNanos(created)
 	return c, nil
 }
 
@@ -92,11 +93,11 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) (store.C
 	if c.Created.IsZero() {
 		c.Created = db.now()
 	}
-	created, ok := nanos(c.Created)
+	created, ok := storetime.Nanos(c.Created)
 	if !ok {
 		return store.Collection{}, fmt.Errorf("sqlitestore: create collection %s: created out of range: %w", c.ID, store.ErrInvalid)
 	}
-	c.Created = fromNanos(created)
+	c.Created = storetime.FromNanos(created)
 	media, err := json.Marshal(c.MediaTypes)
 	if err != nil {
 		return store.Collection{}, fmt.Errorf("sqlitestore: create collection %s: %w", c.ID, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 var _ store.Federation = (*DB)(nil)
@@ -15,7 +16,7 @@ var _ store.Federation = (*DB)(nil)
 // fedNanos maps a version to its column value; out-of-range and zero times
 // are stored as 0.
 func fedNanos(t time.Time) int64 {
-	n, ok := nanos(t)
+	n, ok := storetime.Nanos(t)
 	if !ok || t.IsZero() {
 		return 0
 	}
@@ -148,10 +149,10 @@ func (db *DB) Decisions(ctx context.Context, peer, objectID string) ([]store.Fed
 			return nil, fmt.Errorf("decisions on %s: %w", objectID, err)
 		}
 		if v != 0 {
-			d.Version = fromNanos(v)
+			d.Version = storetime.FromNanos(v)
 		}
 		if t != 0 {
-			d.Time = fromNanos(t)
+			d.Time = storetime.FromNanos(t)
 		}
 		out = append(out, d)
 	}

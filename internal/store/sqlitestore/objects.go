@@ -4,45 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strings"
-	"time"
 
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
-
-// Times other than date_added are kept as Unix nanoseconds, which cover the
-// years 1678 to 2262; Put refuses objects with timestamps outside.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func nanos(t time.Time) (int64, bool) {
-	if t.Before(minTime) || t.After(maxTime) {
-		return 0, false
-	}
-	return t.UnixNano(), true
-}
-
-// nullNanos is NULL for the zero time.
-func nullNanos(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
-// nullNanos64 is 0 for the zero time; t must be in range otherwise.
-func nullNanos64(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time  { return time.Unix(0, n).UTC() }
-func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }
 
 // Delete removes the versions of one object that vm selects (every version
 // for the zero VersionMatch) and re-marks the latest and first of what
@@ -113,7 +79,7 @@ func versionCond(vm store.VersionMatch) (string, []any) {
 	}
 	var ph []string
 	for _, t := range vm.Times {
-		if n, ok := nanos(t); ok { // a time out of range matches nothing
+		if n, ok := storetime.Nanos(t); ok { // a time out of range matches nothing
 			ph = append(ph, "?")
 			args = append(args, n)
 		}

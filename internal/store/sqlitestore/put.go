@@ -9,6 +9,7 @@ import (
 
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 // insertChunk is how many rows one multi-row INSERT of Put carries.
@@ -95,9 +96,9 @@ func (db *DB) Put(ctx context.Context, collectionID string, objs []stix.Object) 
 			return nil, fmt.Errorf("sqlitestore: put %q: object %d lacks id, type or JSON: %w", collectionID, i, store.ErrInvalid)
 		}
 		var ok1, ok2 bool
-		_, ok1 = nanos(o.Created)
-		_, ok2 = nanos(o.Modified)
-		vers[i] = nullNanos64(o.Version())
+		_, ok1 = storetime.Nanos(o.Created)
+		_, ok2 = storetime.Nanos(o.Modified)
+		vers[i] = storetime.Nanos64(o.Version())
 		if (!o.Created.IsZero() && !ok1) || (!o.Modified.IsZero() && !ok2) {
 			return nil, fmt.Errorf("sqlitestore: put %q: object %s: timestamp out of range: %w", collectionID, o.ID, store.ErrInvalid)
 		}
@@ -155,12 +156,12 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 		versioned := !o.Version().IsZero()
 		st := states[o.ID]
 		if st != nil && !versioned {
-			res[i] = store.PutResult{DateAdded: fromMicros(st.latestDA)}
+			res[i] = store.PutResult{DateAdded: storetime.FromMicros(st.latestDA)}
 			continue
 		}
 		if st != nil {
 			if da, ok := st.versions[vers[i]]; ok {
-				res[i] = store.PutResult{DateAdded: fromMicros(da)}
+				res[i] = store.PutResult{DateAdded: storetime.FromMicros(da)}
 				continue
 			}
 		}
@@ -189,7 +190,7 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 			}
 		}
 		pending = append(pending, da, coll, o.ID, idHash(o.ID), o.Type, o.SpecVersion, v,
-			nullNanos(o.Created), nullNanos(o.Modified), o.Revoked, isLatest, isFirst, []byte(o.Raw))
+			storetime.NullNanos(o.Created), storetime.NullNanos(o.Modified), o.Revoked, isLatest, isFirst, []byte(o.Raw))
 		if len(pending) == cap(pending) {
 			if err := flush(); err != nil {
 				return nil, fmt.Errorf("insert: %w", err)
@@ -200,7 +201,7 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 			states[o.ID] = st
 		}
 		st.add(v, da)
-		res[i] = store.PutResult{Added: true, DateAdded: fromMicros(da)}
+		res[i] = store.PutResult{Added: true, DateAdded: storetime.FromMicros(da)}
 		added = true
 	}
 	if err := flush(); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 // maxListLen caps each of Filter's lists, which become SQL parameters.
@@ -56,7 +57,7 @@ func (db *DB) query(ctx context.Context, collectionID string, f store.Filter) (s
 	if !f.AddedAfter.IsZero() {
 		// date_added > t for a t between two microseconds is date_added > floor(t).
 		after = f.AddedAfter.UnixMicro()
-		if f.AddedAfter.Before(fromMicros(after)) {
+		if f.AddedAfter.Before(storetime.FromMicros(after)) {
 			after-- // UnixMicro rounds towards zero before 1970
 		}
 	}
@@ -107,14 +108,14 @@ func (db *DB) query(ctx context.Context, collectionID string, f store.Filter) (s
 			return store.Page{}, err
 		}
 		if cr.Valid {
-			o.Created = fromNanos(cr.Int64)
+			o.Created = storetime.FromNanos(cr.Int64)
 		}
 		if mod.Valid {
-			o.Modified = fromNanos(mod.Int64)
+			o.Modified = storetime.FromNanos(mod.Int64)
 		}
 		o.Revoked = revoked
 		o.Raw = raw
-		p.Records = append(p.Records, store.Record{Object: o, DateAdded: fromMicros(da), Version: fromNanos(ver)})
+		p.Records = append(p.Records, store.Record{Object: o, DateAdded: storetime.FromMicros(da), Version: storetime.FromNanos(ver)})
 	}
 	if err := rows.Err(); err != nil {
 		return store.Page{}, err

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
 // PutStatus stores s, replacing any status with the same id (a pending
@@ -19,7 +20,7 @@ func (db *DB) PutStatus(ctx context.Context, s store.Status) error {
 	if s.ID == "" {
 		return fmt.Errorf("sqlitestore: put status: empty id: %w", store.ErrInvalid)
 	}
-	ts, ok := nanos(s.RequestTimestamp)
+	ts, ok := storetime.Nanos(s.RequestTimestamp)
 	if !ok {
 		return fmt.Errorf("sqlitestore: put status %s: request timestamp out of range: %w", s.ID, store.ErrInvalid)
 	}
@@ -63,7 +64,7 @@ func (db *DB) Status(ctx context.Context, id string) (store.Status, error) {
 	if err != nil {
 		return store.Status{}, fmt.Errorf("sqlitestore: status %q: %w", id, err)
 	}
-	s.RequestTimestamp = fromNanos(ts)
+	s.RequestTimestamp = storetime.FromNanos(ts)
 	for i, dst := range []*[]store.StatusItem{&s.Successes, &s.Failures, &s.Pendings} {
 		if err := json.Unmarshal([]byte(lists[i]), dst); err != nil {
 			return store.Status{}, fmt.Errorf("sqlitestore: status %q: %w", id, err)
@@ -88,7 +89,7 @@ func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
 	if t.Created.IsZero() {
 		t.Created = db.now()
 	}
-	created, ok := nanos(t.Created)
+	created, ok := storetime.Nanos(t.Created)
 	if !ok {
 		return fmt.Errorf("sqlitestore: create token %q: created out of range: %w", t.Name, store.ErrInvalid)
 	}
@@ -123,7 +124,7 @@ func (db *DB) TokenByHash(ctx context.Context, h []byte) (store.Token, error) {
 		return store.Token{}, fmt.Errorf("sqlitestore: token by hash: %w", err)
 	}
 	t.Role = store.Role(role)
-	t.Created = fromNanos(created)
+	t.Created = storetime.FromNanos(created)
 	return t, nil
 }
 
