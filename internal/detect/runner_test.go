@@ -9,22 +9,30 @@ import (
 	"github.com/shieldwall/shieldwall/internal/event"
 )
 
-func TestAlertIDStable(t *testing.T) {
-	a := &Alert{Engine: "sigma", RuleID: "r1", Source: "f.evtx", Offset: 7}
-	b := *a
-	b.Matches = []Match{{Field: "Image", Value: "x"}}
-	if AlertID(a) != AlertID(&b) {
-		t.Errorf("AlertID changed with Matches: %s vs %s", AlertID(a), AlertID(&b))
+func TestAlertID(t *testing.T) {
+	base := Alert{Engine: "sigma", RuleID: "r1", Source: "nats://S/x", Offset: 42, Level: "high"}
+	id := AlertID(&base)
+	if len(id) != 32 {
+		t.Fatalf("AlertID(%+v) = %q, want 32 hex digits", base, id)
 	}
-	for _, c := range []Alert{
-		{Engine: "ioc", RuleID: "r1", Source: "f.evtx", Offset: 7},
-		{Engine: "sigma", RuleID: "r2", Source: "f.evtx", Offset: 7},
-		{Engine: "sigma", RuleID: "r1", Source: "g.evtx", Offset: 7},
-		{Engine: "sigma", RuleID: "r1", Source: "f.evtx", Offset: 8},
-		{Engine: "sigma", RuleID: "r1", Indicator: "indicator--x", Source: "f.evtx", Offset: 7},
+	same := base
+	same.Level, same.RuleTitle, same.Time = "low", "other title", time.Unix(5, 0)
+	same.Matches = []Match{{Field: "a", Value: "b"}}
+	if got := AlertID(&same); got != id {
+		t.Errorf("AlertID with other level/title/time/matches = %q, want %q (same event, same rule)", got, id)
+	}
+	for name, mod := range map[string]func(a *Alert){
+		"engine":    func(a *Alert) { a.Engine = "ioc" },
+		"rule":      func(a *Alert) { a.RuleID = "r2" },
+		"source":    func(a *Alert) { a.Source = "nats://S/y" },
+		"offset":    func(a *Alert) { a.Offset = 43 },
+		"indicator": func(a *Alert) { a.Indicator = "indicator--1" },
+		"shifted":   func(a *Alert) { a.Engine, a.RuleID = "sigmar", "1" },
 	} {
-		if AlertID(&c) == AlertID(a) {
-			t.Errorf("AlertID(%+v) equals AlertID(%+v)", c, *a)
+		a := base
+		mod(&a)
+		if got := AlertID(&a); got == id {
+			t.Errorf("AlertID with other %s = %q, same as the original", name, got)
 		}
 	}
 	c1 := Alert{Engine: "sigma", RuleID: "corr", Events: 3, Time: time.Unix(10, 0)}

@@ -1,7 +1,7 @@
 // Package alertout publishes alerts to NATS JetStream, one message per alert
 // on "<prefix>.<level>", and returns only once the stream has stored it.
 //
-// Every message carries a Nats-Msg-Id equal to the alert's AlertID, which
+// Every message carries a Nats-Msg-Id equal to the alert's detect.AlertID, which
 // depends only on the engine, rule, indicator and event record. When an input
 // delivers an event again (a node died after publishing its alerts but before
 // acknowledging it), the second publish of the same alert falls inside the
@@ -28,13 +28,6 @@ import (
 
 // DefaultPrefix is the subject prefix of alerts.
 const DefaultPrefix = "shieldwall.alerts"
-
-// AlertID is the deterministic identity of a: the same engine, rule,
-// indicator and event record (source and offset) give the same id, so a
-// redelivered event never makes a second alert. It is detect.AlertID, the
-// id the rest of the node uses, so that alerts deduplicated in process and
-// on the bus agree.
-func AlertID(a *detect.Alert) string { return detect.AlertID(a) }
 
 // Config says where alerts go.
 type Config struct {
@@ -112,7 +105,7 @@ func subjectToken(s string) string {
 // message builds the NATS message of a, setting a.ID when empty.
 func (p *Publisher) message(a *detect.Alert) (*nats.Msg, error) {
 	if a.ID == "" {
-		a.ID = AlertID(a)
+		a.ID = detect.AlertID(a)
 	}
 	body, err := json.Marshal(a)
 	if err != nil {

@@ -34,34 +34,6 @@ func TestSubject(t *testing.T) {
 	}
 }
 
-func TestAlertID(t *testing.T) {
-	base := detect.Alert{Engine: "sigma", RuleID: "r1", Source: "nats://S/x", Offset: 42, Level: "high"}
-	id := alertout.AlertID(&base)
-	if len(id) != 32 {
-		t.Fatalf("AlertID(%+v) = %q, want 32 hex digits", base, id)
-	}
-	same := base
-	same.Level, same.RuleTitle, same.Time = "low", "other title", time.Unix(5, 0)
-	same.Matches = []detect.Match{{Field: "a", Value: "b"}}
-	if got := alertout.AlertID(&same); got != id {
-		t.Errorf("AlertID with other level/title/time/matches = %q, want %q (same event, same rule)", got, id)
-	}
-	for name, mod := range map[string]func(a *detect.Alert){
-		"engine":    func(a *detect.Alert) { a.Engine = "ioc" },
-		"rule":      func(a *detect.Alert) { a.RuleID = "r2" },
-		"source":    func(a *detect.Alert) { a.Source = "nats://S/y" },
-		"offset":    func(a *detect.Alert) { a.Offset = 43 },
-		"indicator": func(a *detect.Alert) { a.Indicator = "indicator--1" },
-		"shifted":   func(a *detect.Alert) { a.Engine, a.RuleID = "sigmar", "1" },
-	} {
-		a := base
-		mod(&a)
-		if got := alertout.AlertID(&a); got == id {
-			t.Errorf("AlertID with other %s = %q, same as the original", name, got)
-		}
-	}
-}
-
 // connect returns a JetStream client to SHIELDWALL_TEST_NATS, or skips.
 func connect(t testing.TB) jetstream.JetStream {
 	t.Helper()
@@ -130,7 +102,7 @@ func TestPublishDuplicate(t *testing.T) {
 	if want := prefix + ".high"; msg.Subject != want {
 		t.Errorf("subject = %q, want %q", msg.Subject, want)
 	}
-	if got, want := msg.Header.Get(jetstream.MsgIDHeader), alertout.AlertID(a); got != want {
+	if got, want := msg.Header.Get(jetstream.MsgIDHeader), detect.AlertID(a); got != want {
 		t.Errorf("Nats-Msg-Id = %q, want %q", got, want)
 	}
 	var got detect.Alert
@@ -138,7 +110,7 @@ func TestPublishDuplicate(t *testing.T) {
 		t.Fatalf("decode stored alert: %v", err)
 	}
 	want := *a
-	want.ID = alertout.AlertID(a)
+	want.ID = detect.AlertID(a)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stored alert (-want +got):\n%s", diff)
 	}
