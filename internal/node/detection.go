@@ -126,11 +126,7 @@ func (d *Detection) SigmaCompiled() int { return d.sigmaCompiled }
 // goroutine: each engine keeps per-goroutine scratch and windows.
 func (d *Detection) NewEngine() (detect.Engine, error) {
 	var es detect.Engines
-	sig, err := d.SigmaEngine()
-	if err != nil {
-		return nil, err
-	}
-	if sig != nil {
+	if sig := d.SigmaEngine(); sig != nil {
 		es = append(es, sig)
 	}
 	if in := d.IntelEngine(); in != nil {
@@ -141,11 +137,11 @@ func (d *Detection) NewEngine() (detect.Engine, error) {
 
 // SigmaEngine compiles the Sigma rules into a matcher for one goroutine
 // (nil when there are no rules).
-func (d *Detection) SigmaEngine() (detect.Engine, error) {
+func (d *Detection) SigmaEngine() detect.Engine {
 	if d.sigma == nil || d.sigmaCompiled == 0 {
-		return nil, nil
+		return nil
 	}
-	return d.sigma.Clone(), nil
+	return d.sigma.Clone()
 }
 
 // IOCConfig is the default IOC field configuration plus extra fields

@@ -171,17 +171,10 @@ type engines struct {
 	sigma  detect.Engine
 	intel  detect.Engine
 	gen    int64
-	hasSig bool
 }
 
-func (s *sensor) newEngines(in config.Input) (*engines, error) {
-	e := &engines{s: s, gen: -1, iocCfg: IOCConfig(in.IOCFields)}
-	sig, err := s.det.SigmaEngine()
-	if err != nil {
-		return nil, err
-	}
-	e.sigma, e.hasSig = sig, sig != nil
-	return e, nil
+func (s *sensor) newEngines(in config.Input) *engines {
+	return &engines{s: s, gen: -1, iocCfg: IOCConfig(in.IOCFields), sigma: s.det.SigmaEngine()}
 }
 
 func (e *engines) Process(ctx context.Context, ev *event.Event, emit detect.Emit) error {
@@ -189,7 +182,7 @@ func (e *engines) Process(ctx context.Context, ev *event.Event, emit detect.Emit
 		e.intel, e.gen = e.s.det.IntelEngineFor(e.iocCfg), g
 	}
 	var errs []error
-	if e.hasSig {
+	if e.sigma != nil {
 		errs = append(errs, e.sigma.Process(ctx, ev, emit))
 	}
 	if e.intel != nil {
@@ -210,10 +203,7 @@ func (s *sensor) follow(ctx context.Context, in config.Input, path string, cps *
 		return fmt.Errorf("input %s: %w", in.Name, err)
 	}
 	defer fl.Close()
-	eng, err := s.newEngines(in)
-	if err != nil {
-		return err
-	}
+	eng := s.newEngines(in)
 	pending := 0
 	commit := func() error {
 		if pending == 0 {
@@ -267,10 +257,7 @@ func (s *sensor) stdin(ctx context.Context, in config.Input) error {
 		return fmt.Errorf("input %s: %w", in.Name, err)
 	}
 	defer src.Close()
-	eng, err := s.newEngines(in)
-	if err != nil {
-		return err
-	}
+	eng := s.newEngines(in)
 	for {
 		ev, err := src.Next(ctx)
 		if err == io.EOF || ctx.Err() != nil {
@@ -310,10 +297,7 @@ func (s *sensor) nats(ctx context.Context, in config.Input) error {
 	if err != nil {
 		return fmt.Errorf("input %s: %w", in.Name, err)
 	}
-	eng, err := s.newEngines(in)
-	if err != nil {
-		return err
-	}
+	eng := s.newEngines(in)
 	var alerts []*detect.Alert
 	collect := func(a *detect.Alert) { alerts = append(alerts, a) }
 	err = src.Run(ctx, func(ctx context.Context, ev *event.Event) error {
@@ -341,10 +325,7 @@ func (s *sensor) nats(ctx context.Context, in config.Input) error {
 // syslog listens on UDP or TCP; messages go through one engine set.
 func (s *sensor) syslog(ctx context.Context, in config.Input, ready func(addr string)) error {
 	u, _ := url.Parse(in.Listen)
-	eng, err := s.newEngines(in)
-	if err != nil {
-		return err
-	}
+	eng := s.newEngines(in)
 	var mu sync.Mutex // TCP calls the handler from one goroutine per connection
 	h := func(ev *event.Event, err error) {
 		if err != nil {
@@ -498,7 +479,10 @@ func (s *alertSink) keep(a *detect.Alert) {
 		return
 	}
 	if s.w != nil && s.werr == nil {
-		_, s.werr = s.w.Write(append(b, '\n'))
+		if _, s.werr = s.w.Write(append(b, '\n')); s.werr != nil {
+			// Alerts are still stored; the file stops receiving them.
+			s.n.log.Error("alerts file: write failed; no more alerts are written to it", "err", s.werr)
+		}
 	}
 	s.toPublish = append(s.toPublish, a)
 	s.batch = append(s.batch, store.AlertRecord{ID: a.ID, Time: a.Time, Engine: a.Engine, RuleID: a.RuleID, Level: a.Level, Source: a.Source, JSON: b})
