@@ -47,6 +47,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Grants", testGrants},
 		{"Errors", testErrors},
 		{"Alerts", testAlerts},
+		{"Users", testUsers},
+		{"Triage", testTriage},
+		{"DecisionLog", testDecisionLog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

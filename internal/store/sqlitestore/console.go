@@ -1,0 +1,373 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/store/storetime"
+)
+
+var (
+	_ store.Users       = (*DB)(nil)
+	_ store.Triages     = (*DB)(nil)
+	_ store.DecisionLog = (*DB)(nil)
+)
+
+// CreateUser implements store.Users.
+func (db *DB) CreateUser(ctx context.Context, u store.User) error {
+	if u.Name == "" || u.PasswordHash == "" {
+		return fmt.Errorf("sqlitestore: create user %q: empty name or password hash: %w", u.Name, store.ErrInvalid)
+	}
+	if u.Created.IsZero() {
+		u.Created = db.now()
+	}
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)`,
+			u.Name, string(u.Role), u.PasswordHash, nanosOrZero(u.Created))
+		return err
+	})
+	if isConstraint(err) {
+		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// User implements store.Users.
+func (db *DB) User(ctx context.Context, name string) (store.User, error) {
+	var (
+		u       store.User
+		role    string
+		created int64
+	)
+	err := db.r.QueryRowContext(ctx, `SELECT name, role, password_hash, created FROM users WHERE name = ?`, name).
+		Scan(&u.Name, &role, &u.PasswordHash, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, fmt.Errorf("sqlitestore: user %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("sqlitestore: user %q: %w", name, err)
+	}
+	u.Role, u.Created = store.Role(role), storetime.FromNanos(created)
+	return u, nil
+}
+
+// Users implements store.Users.
+func (db *DB) Users(ctx context.Context) ([]store.User, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT name, role, password_hash, created FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: users: %w", err)
+	}
+	defer rows.Close()
+	var out []store.User
+	for rows.Next() {
+		var (
+			u       store.User
+			role    string
+			created int64
+		)
+		if err := rows.Scan(&u.Name, &role, &u.PasswordHash, &created); err != nil {
+			return nil, fmt.Errorf("sqlitestore: users: %w", err)
+		}
+		u.Role, u.Created = store.Role(role), storetime.FromNanos(created)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CreateSession implements store.Users.
+func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
+	if len(s.IDHash) == 0 || s.User == "" {
+		return fmt.Errorf("sqlitestore: create session: empty id hash or user: %w", store.ErrInvalid)
+	}
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user, csrf, created, expires) VALUES (?, ?, ?, ?, ?)`,
+			s.IDHash, s.User, s.CSRF, nanosOrZero(s.Created), nanosOrZero(s.Expires))
+		return err
+	})
+	if isConstraint(err) {
+		// The id hash is random (a duplicate is impossible in practice), so
+		// a constraint failure is the foreign key: no such user.
+		err = fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create session for %q: %w", s.User, err)
+	}
+	return nil
+}
+
+// Session implements store.Users.
+func (db *DB) Session(ctx context.Context, idHash []byte) (store.Session, error) {
+	var (
+		s                store.Session
+		created, expires int64
+	)
+	err := db.r.QueryRowContext(ctx, `SELECT id_hash, user, csrf, created, expires FROM sessions WHERE id_hash = ?`, idHash).
+		Scan(&s.IDHash, &s.User, &s.CSRF, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Session{}, fmt.Errorf("sqlitestore: session: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("sqlitestore: session: %w", err)
+	}
+	s.Created, s.Expires = storetime.FromNanos(created), storetime.FromNanos(expires)
+	return s, nil
+}
+
+// DeleteSession implements store.Users.
+func (db *DB) DeleteSession(ctx context.Context, idHash []byte) error {
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: delete session: %w", err)
+	}
+	return nil
+}
+
+func nanosOrZero(t time.Time) int64 {
+	n, ok := storetime.Nanos(t)
+	if !ok {
+		return 0
+	}
+	return n
+}
+
+// SetTriage implements store.Triages.
+func (db *DB) SetTriage(ctx context.Context, ts []store.Triage) error {
+	for _, t := range ts {
+		if err := checkVerdict(t.Verdict, false); err != nil {
+			return fmt.Errorf("sqlitestore: triage %s: %w", t.AlertID, err)
+		}
+	}
+	now := db.now()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, t := range ts {
+			if t.Time.IsZero() {
+				t.Time = now
+			}
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM alerts WHERE id = ?`, t.AlertID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlitestore: triage %s: no such alert: %w", t.AlertID, store.ErrNotFound)
+			} else if err != nil {
+				return fmt.Errorf("sqlitestore: triage %s: %w", t.AlertID, err)
+			}
+			tm := nanosOrZero(t.Time)
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO alert_triage (alert_id, assignee, verdict, note, by_user, time)
+				VALUES (?, ?, ?, ?, ?, ?)`, t.AlertID, t.Assignee, t.Verdict, t.Note, t.By, tm); err != nil {
+				return fmt.Errorf("sqlitestore: triage %s: %w", t.AlertID, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_triage_log (alert_id, assignee, verdict, note, by_user, time)
+				VALUES (?, ?, ?, ?, ?, ?)`, t.AlertID, t.Assignee, t.Verdict, t.Note, t.By, tm); err != nil {
+				return fmt.Errorf("sqlitestore: triage log %s: %w", t.AlertID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// checkVerdict refuses verdicts other than the known ones ("untriaged" is
+// only a query value).
+func checkVerdict(v string, query bool) error {
+	switch v {
+	case "", store.VerdictTruePositive, store.VerdictFalsePositive:
+		return nil
+	case "untriaged":
+		if query {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown verdict %q: %w", v, store.ErrInvalid)
+}
+
+const triagedAlertCols = `a.seq, a.id, a.time, a.engine, a.rule_id, a.level, a.source, a.json,
+	coalesce(t.assignee, ''), coalesce(t.verdict, ''), coalesce(t.note, ''), coalesce(t.by_user, ''), coalesce(t.time, 0)`
+
+// levelRankSQL is store.LevelRank in SQL.
+const levelRankSQL = `CASE a.level WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'informational' THEN 1 ELSE 0 END`
+
+// likeEscape escapes LIKE wildcards in s (with \ as the escape character).
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// QueryAlerts implements store.Triages.
+func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.TriagedAlert, error) {
+	if err := checkVerdict(q.Verdict, true); err != nil {
+		return nil, fmt.Errorf("sqlitestore: query alerts: %w", err)
+	}
+	var (
+		where []string
+		args  []any
+	)
+	for _, c := range []struct{ col, v string }{{"a.level", q.Level}, {"a.rule_id", q.RuleID}, {"a.engine", q.Engine}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	switch q.Verdict {
+	case "":
+	case "untriaged":
+		where = append(where, "coalesce(t.verdict, '') = ''")
+	default:
+		where = append(where, "t.verdict = ?")
+		args = append(args, q.Verdict)
+	}
+	if q.Text != "" {
+		p := "%" + likeEscape(q.Text) + "%"
+		where = append(where, `(a.rule_id LIKE ? ESCAPE '\' OR a.source LIKE ? ESCAPE '\' OR CAST(a.json AS TEXT) LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
+	}
+	order := "a.seq DESC"
+	switch q.Sort {
+	case "":
+	case "oldest":
+		order = "a.seq ASC"
+	case "level":
+		order = levelRankSQL + " DESC, a.seq DESC"
+	default:
+		return nil, fmt.Errorf("sqlitestore: query alerts: unknown sort %q: %w", q.Sort, store.ErrInvalid)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	s := `SELECT ` + triagedAlertCols + ` FROM alerts a LEFT JOIN alert_triage t ON t.alert_id = a.id`
+	if len(where) > 0 {
+		s += " WHERE " + strings.Join(where, " AND ")
+	}
+	s += fmt.Sprintf(" ORDER BY %s LIMIT %d OFFSET %d", order, limit, max(q.Offset, 0))
+	rows, err := db.r.QueryContext(ctx, s, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: query alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.TriagedAlert
+	for rows.Next() {
+		a, err := scanTriaged(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: query alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func scanTriaged(r interface{ Scan(...any) error }) (store.TriagedAlert, error) {
+	var (
+		a      store.TriagedAlert
+		t, ttm int64
+	)
+	if err := r.Scan(&a.Seq, &a.ID, &t, &a.Engine, &a.RuleID, &a.Level, &a.Source, &a.JSON,
+		&a.Triage.Assignee, &a.Triage.Verdict, &a.Triage.Note, &a.Triage.By, &ttm); err != nil {
+		return a, err
+	}
+	if t != 0 {
+		a.Time = storetime.FromNanos(t)
+	}
+	if ttm != 0 {
+		a.Triage.AlertID = a.ID
+		a.Triage.Time = storetime.FromNanos(ttm)
+	}
+	return a, nil
+}
+
+// Alert implements store.Triages.
+func (db *DB) Alert(ctx context.Context, id string) (store.TriagedAlert, error) {
+	row := db.r.QueryRowContext(ctx, `SELECT `+triagedAlertCols+` FROM alerts a LEFT JOIN alert_triage t ON t.alert_id = a.id WHERE a.id = ?`, id)
+	a, err := scanTriaged(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("sqlitestore: alert %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("sqlitestore: alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// AlertHistogram implements store.Triages.
+func (db *DB) AlertHistogram(ctx context.Context, from time.Time, step time.Duration, n int) ([]store.AlertBucket, error) {
+	if step <= 0 || n <= 0 {
+		return nil, fmt.Errorf("sqlitestore: alert histogram: step and n must be positive: %w", store.ErrInvalid)
+	}
+	f, ok := storetime.Nanos(from)
+	if !ok {
+		return nil, fmt.Errorf("sqlitestore: alert histogram: from out of range: %w", store.ErrInvalid)
+	}
+	st := int64(step)
+	rows, err := db.r.QueryContext(ctx, `SELECT (time - ?) / ? AS b, level, count(*) FROM alerts
+		WHERE time >= ? AND time < ? GROUP BY b, level ORDER BY b, level`, f, st, f, f+st*int64(n))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: alert histogram: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AlertBucket
+	for rows.Next() {
+		var (
+			b int64
+			k store.AlertBucket
+		)
+		if err := rows.Scan(&b, &k.Level, &k.Count); err != nil {
+			return nil, fmt.Errorf("sqlitestore: alert histogram: %w", err)
+		}
+		k.Start = from.Add(time.Duration(b) * step)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RecentDecisions implements store.DecisionLog.
+func (db *DB) RecentDecisions(ctx context.Context, peer string, before int64, limit int) ([]store.FedDecision, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if peer != "" {
+		where = append(where, "peer = ?")
+		args = append(args, peer)
+	}
+	if before > 0 {
+		where = append(where, "seq < ?")
+		args = append(args, before)
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q := `SELECT seq, object_id, version, peer, action, rule, reason, time FROM fed_decisions`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := db.r.QueryContext(ctx, q+fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: recent decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.FedDecision
+	for rows.Next() {
+		var (
+			d    store.FedDecision
+			v, t int64
+		)
+		if err := rows.Scan(&d.Seq, &d.ObjectID, &v, &d.Peer, &d.Action, &d.Rule, &d.Reason, &t); err != nil {
+			return nil, fmt.Errorf("sqlitestore: recent decisions: %w", err)
+		}
+		if v != 0 {
+			d.Version = storetime.FromNanos(v)
+		}
+		if t != 0 {
+			d.Time = storetime.FromNanos(t)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
