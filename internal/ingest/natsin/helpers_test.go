@@ -276,7 +276,8 @@ func drained(ctx context.Context, t testing.TB, js jetstream.JetStream, stream, 
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("durable %s not drained: %d pending, %d unacknowledged", durable, info.NumPending, info.NumAckPending)
+			t.Fatalf("durable %s not drained: %d pending, %d unacknowledged, %d pull requests waiting, delivered up to %d, acknowledged up to %d",
+				durable, info.NumPending, info.NumAckPending, info.NumWaiting, info.Delivered.Stream, info.AckFloor.Stream)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

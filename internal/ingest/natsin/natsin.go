@@ -51,6 +51,13 @@ type Config struct {
 	// NakDelay is how long the server waits before delivering again a
 	// message whose handler failed (1 s when 0).
 	NakDelay time.Duration
+	// PullExpiry is how long one pull request waits at the server before it
+	// expires and the input asks again (5 s when 0, at least 1 s). A short
+	// expiry bounds how long a pull request the server holds without
+	// filling can stall this process: NATS 2.9 may leave a waiting request
+	// unfilled after the durable reached MaxAckPending because another
+	// process died holding messages, until the request expires.
+	PullExpiry time.Duration
 	// DeadLetter is the subject poison messages are published to; a
 	// JetStream stream must capture it. "shieldwall.deadletter.<Stream>"
 	// when empty.
@@ -67,6 +74,7 @@ const (
 	DefaultMaxDeliver    = 5
 	DefaultMaxAckPending = 1000
 	DefaultNakDelay      = time.Second
+	DefaultPullExpiry    = 5 * time.Second
 	DefaultFormat        = "jsonl"
 )
 
@@ -85,8 +93,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Durable == "" {
 		return c, errors.New("natsin: no durable consumer named")
 	}
-	if c.Batch < 0 || c.MaxDeliver < 0 || c.MaxAckPending < 0 || c.AckWait < 0 || c.NakDelay < 0 {
+	if c.Batch < 0 || c.MaxDeliver < 0 || c.MaxAckPending < 0 || c.AckWait < 0 || c.NakDelay < 0 || c.PullExpiry < 0 {
 		return c, fmt.Errorf("natsin: negative setting in %+v", c)
+	}
+	if c.PullExpiry != 0 && c.PullExpiry < time.Second {
+		return c, fmt.Errorf("natsin: pull expiry %v is under the 1 s JetStream allows", c.PullExpiry)
 	}
 	if c.Format == "" {
 		c.Format = DefaultFormat
@@ -105,6 +116,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.NakDelay == 0 {
 		c.NakDelay = DefaultNakDelay
+	}
+	if c.PullExpiry == 0 {
+		c.PullExpiry = DefaultPullExpiry
 	}
 	if c.DeadLetter == "" {
 		c.DeadLetter = "shieldwall.deadletter." + c.Stream
@@ -222,7 +236,7 @@ func (in *Input) RunAsync(ctx context.Context, handle AsyncHandler) error {
 // loop pulls messages and hands each to step, until ctx is done, step
 // fails, or an error arrives on failed.
 func (in *Input) loop(ctx context.Context, failed <-chan error, step func(jetstream.Msg, *jetstream.MsgMetadata, *event.Event) error) error {
-	it, err := in.cons.Messages(jetstream.PullMaxMessages(in.cfg.Batch))
+	it, err := in.cons.Messages(jetstream.PullMaxMessages(in.cfg.Batch), jetstream.PullExpiry(in.cfg.PullExpiry))
 	if err != nil {
 		return fmt.Errorf("natsin: pull from %q: %w", in.cfg.Durable, err)
 	}

@@ -20,6 +20,8 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		{Durable: "d"},
 		{Stream: "S"},
 		{Stream: "S", Durable: "d", Batch: -1},
+		{Stream: "S", Durable: "d", PullExpiry: -time.Second},
+		{Stream: "S", Durable: "d", PullExpiry: 500 * time.Millisecond},
 	} {
 		if _, err := natsin.New(context.Background(), nil, cfg, nil); err == nil {
 			t.Errorf("New(%+v) = nil error, want an error", cfg)
