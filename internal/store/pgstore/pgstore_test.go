@@ -234,3 +234,8 @@ func TestBulkIntoEmpty(t *testing.T) {
 		}
 	}
 }
+
+func TestFederationConformance(t *testing.T) {
+	testDSN(t)
+	storetest.RunFederation(t, func(t *testing.T) store.Backend { return openTest(t) })
+}
