@@ -20,8 +20,23 @@ import (
 // unmarked objects do not; policy explain says why; the nation's peer
 // state shows the link. Then the same nation seals an offline bundle for
 // the hub, which opens it once and refuses it the second time.
-func TestProcessFederation(t *testing.T) {
+func TestProcessFederation(t *testing.T) { processFederation(t, "") }
+
+// TestProcessFederationHubOnPostgres is TestProcessFederation with the hub
+// keeping its store, and so its federation state, in PostgreSQL.
+func TestProcessFederationHubOnPostgres(t *testing.T) { processFederation(t, postgresDSN(t)) }
+
+// processFederation runs the hub on the PostgreSQL database hubDB, or on
+// SQLite when hubDB is "".
+func processFederation(t *testing.T, hubDB string) {
 	bin := shieldwallBinary(t)
+	// onHub adds the hub's store to a command line.
+	onHub := func(args ...string) []string {
+		if hubDB != "" {
+			args = append(args, "--db", hubDB)
+		}
+		return args
+	}
 	dir := t.TempDir()
 	hubDir, frDir := filepath.Join(dir, "hub"), filepath.Join(dir, "fr")
 	hubPort, frPort := freePort(t), freePort(t)
@@ -49,8 +64,8 @@ federation:
 		AgeRecipient string `json:"age_recipient"`
 	}
 	json.Unmarshal([]byte(run("identity", "show", "--config", hubCfg)), &hubID)
-	frToken := strings.TrimSpace(run("token", "create", "--data", hubDir, "--name", "fr", "--role", "analyst"))
-	hubAdmin := strings.TrimSpace(run("token", "create", "--data", hubDir, "--name", "root", "--role", "admin"))
+	frToken := strings.TrimSpace(run(onHub("token", "create", "--data", hubDir, "--name", "fr", "--role", "analyst")...))
+	hubAdmin := strings.TrimSpace(run(onHub("token", "create", "--data", hubDir, "--name", "root", "--role", "admin")...))
 
 	frCfg := writeFile(t, dir, "fr.yaml", fmt.Sprintf(`
 node: {name: fr, organisation: CERT-FR, nation: FRA, data: %q, listen: "127.0.0.1:%d"}
@@ -96,7 +111,7 @@ federation:
 	bundle := writeFile(t, dir, "fr-intel.json", stixBundle(greenJSON, clearJSON, redJSON, unmarkedJSON))
 	run("intel", "import", "--data", frDir, "-q", bundle)
 
-	hub := start(t, nil, "node", "--config", hubCfg)
+	hub := start(t, nil, onHub("node", "--config", hubCfg)...)
 	waitHealthy(t, hub, fmt.Sprintf("http://127.0.0.1:%d", hubPort))
 	fr := start(t, nil, "node", "--config", frCfg)
 	waitHealthy(t, fr, fmt.Sprintf("http://127.0.0.1:%d", frPort))
@@ -147,11 +162,11 @@ federation:
 	// Offline: a sealed bundle for the hub opens once, then is a replay.
 	sealedPath := filepath.Join(dir, "for-hub.age")
 	run("bundle", "seal", "--config", frCfg, "--peer", "hub", "--out", sealedPath)
-	out = run("bundle", "open", "--config", hubCfg, sealedPath)
+	out = run(onHub("bundle", "open", "--config", hubCfg, sealedPath)...)
 	if !strings.Contains(out, `"from": "fr"`) {
 		t.Errorf("bundle open printed %s", out)
 	}
-	if err := exec.Command(bin, "bundle", "open", "--config", hubCfg, sealedPath).Run(); err == nil {
+	if err := exec.Command(bin, onHub("bundle", "open", "--config", hubCfg, sealedPath)...).Run(); err == nil {
 		t.Error("opening the same sealed bundle twice succeeded; want it refused as a replay")
 	}
 }

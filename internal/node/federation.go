@@ -11,12 +11,12 @@ import (
 
 // Federation builds the node's sync engine for the configured peers and
 // makes sure each peer has its inbox collection. The store must keep
-// federation state (store.Federation: the SQLite store does; PostgreSQL
-// does not yet).
+// federation state (store.Federation: both the SQLite and the PostgreSQL
+// store do).
 func (n *Node) Federation(ctx context.Context, cfg *config.Config) (*federation.Syncer, error) {
 	st, ok := n.Store.(federation.Store)
 	if !ok {
-		return nil, errors.New("federation needs a store that keeps federation state; the PostgreSQL store does not yet")
+		return nil, errors.New("federation needs a store that keeps federation state (store.Federation)")
 	}
 	s, err := federation.New(federation.Options{Identity: n.Identity, Nation: cfg.Node.Nation, Federation: cfg.Federation, Store: st, Logger: n.log, Now: n.now})
 	if err != nil {
