@@ -44,6 +44,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -134,6 +135,88 @@ type Syncer struct {
 	mkMu     sync.Mutex
 	markings map[string]stix.Object // resolved marking-definitions
 	colls    map[string]string      // collection alias or id → id
+
+	// Caches shared by the peers' pushes: the origins of the versions
+	// decided on (kept up to date by receive, read again after
+	// cacheTTL in case another process added some) and the priority of
+	// records.
+	cacheMu    sync.Mutex
+	originsOf  map[versionKey]cachedOrigins
+	priorities map[recKey]priority
+	cursors    map[cursorKey]time.Time
+}
+
+type versionKey struct {
+	id      string
+	version int64
+}
+
+type cachedOrigins struct {
+	peers []string
+	at    time.Time
+}
+
+// cacheTTL is how long cached origins are trusted; maxCached bounds each
+// cache (it is emptied when full).
+const (
+	cacheTTL  = 30 * time.Second
+	maxCached = 1 << 18
+)
+
+// origins returns the peers a version came from, first one first.
+func (s *Syncer) origins(ctx context.Context, id string, version time.Time) ([]string, error) {
+	k := versionKey{id, version.UnixNano()}
+	s.cacheMu.Lock()
+	c, ok := s.originsOf[k]
+	s.cacheMu.Unlock()
+	if ok && time.Since(c.at) < cacheTTL {
+		return c.peers, nil
+	}
+	peers, err := s.o.Store.Origins(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMu.Lock()
+	if len(s.originsOf) >= maxCached {
+		clear(s.originsOf)
+	}
+	s.originsOf[k] = cachedOrigins{peers: peers, at: time.Now()}
+	s.cacheMu.Unlock()
+	return peers, nil
+}
+
+// addOrigin records that peer sent a version, in the store and the cache.
+func (s *Syncer) addOrigin(ctx context.Context, id string, version time.Time, peer string) error {
+	if err := s.o.Store.AddOrigin(ctx, id, version, peer); err != nil {
+		return err
+	}
+	k := versionKey{id, version.UnixNano()}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if c, ok := s.originsOf[k]; ok && !slices.Contains(c.peers, peer) {
+		c.peers = append(slices.Clip(c.peers), peer)
+		s.originsOf[k] = c
+	}
+	return nil
+}
+
+// priority returns the priority of a record, computed once.
+func (s *Syncer) priority(r store.Record) priority {
+	k := keyOf(r)
+	s.cacheMu.Lock()
+	pr, ok := s.priorities[k]
+	s.cacheMu.Unlock()
+	if ok {
+		return pr
+	}
+	pr = priorityOf(r)
+	s.cacheMu.Lock()
+	if len(s.priorities) >= maxCached {
+		clear(s.priorities)
+	}
+	s.priorities[k] = pr
+	s.cacheMu.Unlock()
+	return pr
 }
 
 // peer is the runtime side of a configured peer.
@@ -158,6 +241,14 @@ type peer struct {
 	// search for urgent records went; urgent holds what it found.
 	scanned map[string]time.Time
 	urgent  map[string]map[recKey]store.Record
+	// win caches, per push collection, the window after the cursor.
+	win map[string]*window
+	// wireBudget is how many bytes one page should put on the wire
+	// (bandwidth × TargetPageTime; 0 without a bandwidth), ratio the
+	// compressed/raw size of recent pushes, which turns it into a bound on
+	// the raw bytes of the page.
+	wireBudget int
+	ratio      float64
 }
 
 type recKey struct {
@@ -205,6 +296,10 @@ func New(o Options) (*Syncer, error) {
 		peers:    map[string]*peer{},
 		markings: map[string]stix.Object{},
 		colls:    map[string]string{},
+
+		originsOf:  map[versionKey]cachedOrigins{},
+		priorities: map[recKey]priority{},
+		cursors:    map[cursorKey]time.Time{},
 	}
 	for _, pc := range o.Federation.Peers {
 		if _, dup := s.peers[pc.Name]; dup {
@@ -238,13 +333,17 @@ func (s *Syncer) newPeer(pc config.Peer) (*peer, error) {
 		done:    map[string]map[recKey]bool{},
 		scanned: map[string]time.Time{},
 		urgent:  map[string]map[recKey]store.Record{},
+		win:     map[string]*window{},
 		st:      State{Peer: pc.Name, Link: LinkUnknown, PageSize: s.o.PageSize},
 	}
 	p.maxBytes = 8 << 20
 	if bps := pc.Link.Bandwidth.BitsPerSecond; bps > 0 {
 		bytesPerSec := max(1, int(bps/8))
-		p.limiter = rate.NewLimiter(rate.Limit(bytesPerSec), bytesPerSec)
-		p.maxBytes = max(2048, int(float64(bytesPerSec)*s.o.TargetPageTime.Seconds()))
+		p.wireBudget = max(1024, int(float64(bytesPerSec)*s.o.TargetPageTime.Seconds()))
+		// The budget is charged after each request: a burst of two pages
+		// lets the round trip of one be made up by the next, while the
+		// average rate still holds.
+		p.limiter = rate.NewLimiter(rate.Limit(bytesPerSec), max(bytesPerSec, 2*p.wireBudget))
 	}
 	if pc.URL == "" {
 		return p, nil // offline peer: bundles only
@@ -395,16 +494,29 @@ func (s *Syncer) SyncOnce(ctx context.Context, name string) error {
 }
 
 // charge spends the bytes a request put on the wire against the peer's
-// budget (waiting when it is spent) and adapts the page size: a page faster
-// than the target grows it, a failure halves it.
-func (s *Syncer) charge(ctx context.Context, p *peer, took time.Duration, failed bool) error {
+// budget (waiting when it is spent) and adapts the page size: a failure
+// halves it; a push over a link with a bandwidth grows it (its bytes, not
+// its count, bound the time it takes) and updates the compression ratio;
+// otherwise a page faster than the target grows it, a slower one shrinks it.
+func (s *Syncer) charge(ctx context.Context, p *peer, took time.Duration, failed, push bool) error {
 	cs := p.client.Stats()
 	p.mu.Lock()
-	n := int((cs.BytesSentWire - p.lastStats.BytesSentWire) + (cs.BytesRecvWire - p.lastStats.BytesRecvWire))
+	sentWire, sentRaw := cs.BytesSentWire-p.lastStats.BytesSentWire, cs.BytesSentRaw-p.lastStats.BytesSentRaw
+	n := int(sentWire + (cs.BytesRecvWire - p.lastStats.BytesRecvWire))
 	p.lastStats = cs
+	sized := push && p.wireBudget > 0
 	switch {
 	case failed:
 		p.page = max(1, p.page/2)
+	case sized:
+		p.page = min(s.o.MaxPageSize, p.page*2)
+		if sentRaw > 0 {
+			r := float64(sentWire) / float64(sentRaw)
+			if p.ratio > 0 {
+				r = (p.ratio + r) / 2
+			}
+			p.ratio = r
+		}
 	case took < s.o.TargetPageTime/2:
 		p.page = min(s.o.MaxPageSize, p.page*2)
 	case took > s.o.TargetPageTime:
@@ -423,6 +535,18 @@ func (s *Syncer) charge(ctx context.Context, p *peer, took time.Duration, failed
 		n -= k
 	}
 	return nil
+}
+
+// budget returns the bytes one push page should put on the wire (0: no
+// bound but maxBytes) and the compression ratio expected (1 until a page
+// was measured).
+func (p *peer) budget() (int, float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ratio <= 0 {
+		return p.wireBudget, 1
+	}
+	return p.wireBudget, p.ratio
 }
 
 func (p *peer) pageSize() (int, int) {

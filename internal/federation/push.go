@@ -102,6 +102,11 @@ func (s *Syncer) push(ctx context.Context, p *peer) error {
 	}()
 	for _, coll := range p.cfg.Push {
 		for {
+			// What the peer pushed here meanwhile goes on to the others
+			// without waiting for this push to catch up.
+			if err := s.inbox(ctx, p); err != nil {
+				return err
+			}
 			window, cands, err := s.pending(ctx, p, coll)
 			if err != nil {
 				return err
@@ -133,43 +138,77 @@ func (s *Syncer) lagOf(ctx context.Context, p *peer, coll string) (int, time.Tim
 	return len(cands), cands[0].rec.DateAdded
 }
 
-// pending returns the records after the cursor (up to ScanAhead) and those
-// of them not handled yet, both in date_added order.
-func (s *Syncer) pending(ctx context.Context, p *peer, coll string) ([]store.Record, []candidate, error) {
+// windowRefresh is how long a cached window is trusted before it is read
+// again in full from the cursor (a safety net: the store's date_added only
+// grows, so reading what was added after the window's tail is enough).
+const windowRefresh = 30 * time.Second
+
+// window is the cached ScanAhead window of one push collection of a peer:
+// the records after the push cursor not yet passed by it, in date_added
+// order, each with its priority. Each page reads only what was added after
+// its tail instead of the whole window again.
+type window struct {
+	cursor time.Time // the push cursor the window starts after
+	recs   []candidate
+	keys   map[recKey]bool
+	tail   time.Time // date_added of the last record read
+	loaded time.Time // when it was read in full
+}
+
+// pending returns the records after the cursor (up to ScanAhead, from the
+// window cache) and those of them not handled yet, both in date_added
+// order.
+func (s *Syncer) pending(ctx context.Context, p *peer, coll string) ([]candidate, []candidate, error) {
 	cur, err := s.timeCursor(ctx, p.cfg.Name, coll, store.DirPush)
 	if err != nil {
 		return nil, nil, err
 	}
-	var window []store.Record
-	f := store.Filter{AddedAfter: cur, Versions: store.VersionMatch{All: true}, Limit: min(s.o.ScanAhead, 1000)}
-	for len(window) < s.o.ScanAhead {
+	p.mu.Lock()
+	w := p.win[coll]
+	p.mu.Unlock()
+	if w == nil || !w.cursor.Equal(cur) || time.Since(w.loaded) > windowRefresh {
+		w = &window{cursor: cur, keys: map[recKey]bool{}, tail: cur, loaded: time.Now()}
+	}
+	f := store.Filter{AddedAfter: w.tail, Versions: store.VersionMatch{All: true}, Limit: min(s.o.ScanAhead, 1000)}
+	for len(w.recs) < s.o.ScanAhead {
 		pg, err := s.query(ctx, coll, f)
 		if err != nil {
 			return nil, nil, fmt.Errorf("push %s: %w", coll, err)
 		}
-		window = append(window, pg.Records...)
+		for _, r := range pg.Records {
+			k := keyOf(r)
+			if w.keys[k] || !r.DateAdded.After(w.cursor) {
+				continue
+			}
+			w.keys[k] = true
+			w.recs = append(w.recs, candidate{rec: r, pri: s.priority(r)})
+			if r.DateAdded.After(w.tail) {
+				w.tail = r.DateAdded
+			}
+		}
 		if !pg.More || pg.Next == "" {
 			break
 		}
 		f.Next = pg.Next
 	}
 	p.mu.Lock()
+	p.win[coll] = w
 	done := p.done[coll]
 	p.mu.Unlock()
 	var cands []candidate
-	for _, r := range window {
-		if !done[keyOf(r)] {
-			cands = append(cands, candidate{rec: r, pri: priorityOf(r)})
+	for _, c := range w.recs {
+		if !done[keyOf(c.rec)] {
+			cands = append(cands, c)
 		}
 	}
-	if len(window) >= s.o.ScanAhead {
-		urgent, err := s.urgentBeyond(ctx, p, coll, window[len(window)-1].DateAdded)
+	if len(w.recs) >= s.o.ScanAhead {
+		urgent, err := s.urgentBeyond(ctx, p, coll, w.recs[len(w.recs)-1].rec.DateAdded)
 		if err != nil {
 			return nil, nil, err
 		}
 		cands = append(cands, urgent...)
 	}
-	return window, cands, nil
+	return w.recs, cands, nil
 }
 
 // urgentBeyond returns the records of priority class 0 or less added after
@@ -195,7 +234,7 @@ func (s *Syncer) urgentBeyond(ctx context.Context, p *peer, coll string, end tim
 			return nil, fmt.Errorf("push %s: %w", coll, err)
 		}
 		for _, r := range pg.Records {
-			if priorityOf(r).class <= 0 {
+			if s.priority(r).class <= 0 {
 				urgent[keyOf(r)] = r
 			}
 			pos = r.DateAdded
@@ -214,30 +253,46 @@ func (s *Syncer) urgentBeyond(ctx context.Context, p *peer, coll string, end tim
 		case !r.DateAdded.After(end):
 			delete(urgent, k) // inside the window now: handled there
 		case !done[k]:
-			out = append(out, candidate{rec: r, pri: priorityOf(r)})
+			out = append(out, candidate{rec: r, pri: s.priority(r)})
 		}
 	}
 	return out, nil
 }
 
-// advance moves the cursor over the leading handled records of window.
-func (s *Syncer) advance(ctx context.Context, p *peer, coll string, window []store.Record) error {
+// advance moves the cursor over the leading handled records of window
+// (the peer's cached window of coll), and drops them from it.
+func (s *Syncer) advance(ctx context.Context, p *peer, coll string, window []candidate) error {
 	p.mu.Lock()
 	done := p.done[coll]
 	var last time.Time
-	for _, r := range window {
-		k := keyOf(r)
+	n := 0
+	for _, c := range window {
+		k := keyOf(c.rec)
 		if !done[k] {
 			break
 		}
 		delete(done, k)
-		last = r.DateAdded
+		last = c.rec.DateAdded
+		n++
+	}
+	if w := p.win[coll]; w != nil && n > 0 {
+		for _, c := range w.recs[:n] {
+			delete(w.keys, keyOf(c.rec))
+		}
+		w.recs = w.recs[n:]
+		w.cursor = last
 	}
 	p.mu.Unlock()
 	if last.IsZero() {
 		return nil
 	}
-	return s.o.Store.SetCursor(ctx, p.cfg.Name, coll, store.DirPush, formatTime(last))
+	if err := s.setCursor(ctx, p.cfg.Name, coll, store.DirPush, last); err != nil {
+		p.mu.Lock()
+		delete(p.win, coll) // read it again from the cursor the store holds
+		p.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 func (p *peer) markDone(coll string, recs []store.Record) {
@@ -261,7 +316,7 @@ type outgoing struct {
 // decide runs the policy on one record for one peer and prepares what
 // would be sent.
 func (s *Syncer) decide(ctx context.Context, p *peer, r store.Record) (outgoing, error) {
-	origins, err := s.o.Store.Origins(ctx, r.Object.ID, r.Object.Version())
+	origins, err := s.origins(ctx, r.Object.ID, r.Object.Version())
 	if err != nil {
 		return outgoing{}, err
 	}
@@ -320,18 +375,25 @@ func (s *Syncer) marking(ctx context.Context, id string) (stix.Object, bool) {
 }
 
 // pushPage decides on the most urgent candidates, sends the allowed ones in
-// one request (bounded by the adaptive page size and the byte budget) and
+// one request (bounded by the adaptive page size and, on a link with a
+// bandwidth, by the bytes it should put on the wire: the page's raw size
+// times the compression ratio of recent pages) and
 // marks every decided record handled once the peer's status says success.
 func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []candidate) error {
 	limit, maxBytes := p.pageSize()
+	budget, ratio := p.budget()
 	var (
 		send    []outgoing
 		denied  []outgoing
 		handled []store.Record
 		bytes   int
 	)
+	// A page that starts with urgent records carries only urgent ones, so
+	// routine records do not hold them up on a slow link.
+	urgentOnly := len(cands) > 0 && cands[0].pri.class <= 0
 	for _, c := range cands {
-		if len(send) >= limit || (len(send) > 0 && bytes >= maxBytes) {
+		full := bytes >= maxBytes || (budget > 0 && float64(bytes)*ratio >= float64(budget))
+		if len(send) >= limit || (len(send) > 0 && full) || (urgentOnly && c.pri.class > 0) {
 			break
 		}
 		o, err := s.decide(ctx, p, c.rec)
@@ -358,7 +420,7 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 		}
 		start := time.Now()
 		st, err := p.client.Add(ctx, p.cfg.PushTo, raws)
-		if cerr := s.charge(ctx, p, time.Since(start), err != nil); cerr != nil && err == nil {
+		if cerr := s.charge(ctx, p, time.Since(start), err != nil, true); cerr != nil && err == nil {
 			err = cerr
 		}
 		if err != nil {

@@ -60,7 +60,7 @@ func (s *Syncer) receive(ctx context.Context, p *peer, raws []json.RawMessage, i
 	// version not stored yet (harmless, it comes again), never a stored
 	// version without its origin (which would look locally made).
 	for _, o := range objs {
-		if err := s.o.Store.AddOrigin(ctx, o.ID, o.Version(), p.cfg.Name); err != nil {
+		if err := s.addOrigin(ctx, o.ID, o.Version(), p.cfg.Name); err != nil {
 			return 0, fmt.Errorf("record origin: %w", err)
 		}
 	}
@@ -163,7 +163,7 @@ func (s *Syncer) pull(ctx context.Context, p *peer) error {
 			limit, _ := p.pageSize()
 			start := time.Now()
 			pg, err := p.client.Objects(ctx, coll, taxiiclient.Query{AddedAfter: cur, Limit: limit, Versions: store.VersionMatch{All: true}})
-			if cerr := s.charge(ctx, p, time.Since(start), err != nil); cerr != nil && err == nil {
+			if cerr := s.charge(ctx, p, time.Since(start), err != nil, false); cerr != nil && err == nil {
 				err = cerr
 			}
 			if err != nil {
@@ -179,7 +179,7 @@ func (s *Syncer) pull(ctx context.Context, p *peer) error {
 				return fmt.Errorf("pull %s: %w", coll, err)
 			}
 			cur = pg.Last
-			if err := s.o.Store.SetCursor(ctx, p.cfg.Name, coll, store.DirPull, formatTime(cur)); err != nil {
+			if err := s.setCursor(ctx, p.cfg.Name, coll, store.DirPull, cur); err != nil {
 				return err
 			}
 			if !pg.More {
@@ -194,7 +194,7 @@ func (s *Syncer) pull(ctx context.Context, p *peer) error {
 // Peer.Into, validated and attributed like a pull.
 func (s *Syncer) inbox(ctx context.Context, p *peer) error {
 	box := s.o.Inbox(p.cfg.Name)
-	if _, err := s.o.Store.Collection(ctx, box); errors.Is(err, store.ErrNotFound) {
+	if _, err := s.collID(ctx, box); errors.Is(err, store.ErrNotFound) {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("inbox %s: %w", box, err)
@@ -219,7 +219,7 @@ func (s *Syncer) inbox(ctx context.Context, p *peer) error {
 			return fmt.Errorf("inbox %s: %w", box, err)
 		}
 		cur = pg.Records[len(pg.Records)-1].DateAdded
-		if err := s.o.Store.SetCursor(ctx, p.cfg.Name, box, store.DirInbox, formatTime(cur)); err != nil {
+		if err := s.setCursor(ctx, p.cfg.Name, box, store.DirInbox, cur); err != nil {
 			return err
 		}
 		if !pg.More {
@@ -228,16 +228,52 @@ func (s *Syncer) inbox(ctx context.Context, p *peer) error {
 	}
 }
 
+// cursorKey names a cursor of the engine's own (pull, push, inbox): only
+// the running Syncer writes them, so it keeps them in memory as well.
+// Bundle cursors are not cached (a CLI process seals bundles).
+type cursorKey struct{ peer, coll, dir string }
+
 func (s *Syncer) timeCursor(ctx context.Context, peer, coll, dir string) (time.Time, error) {
+	k := cursorKey{peer, coll, dir}
+	s.cacheMu.Lock()
+	t, ok := s.cursors[k]
+	s.cacheMu.Unlock()
+	if ok && dir != store.DirBundle {
+		return t, nil
+	}
 	v, err := s.o.Store.Cursor(ctx, peer, coll, dir)
-	if err != nil || v == "" {
+	if err != nil {
 		return time.Time{}, err
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
+	if v == "" {
+		s.cacheMu.Lock()
+		s.cursors[k] = time.Time{}
+		s.cacheMu.Unlock()
+		return time.Time{}, nil
+	}
+	t, err = time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("cursor %s/%s/%s %q: %w", peer, coll, dir, v, err)
 	}
+	s.cacheMu.Lock()
+	s.cursors[k] = t
+	s.cacheMu.Unlock()
 	return t, nil
+}
+
+// setCursor stores a cursor of the engine's own and keeps it in memory.
+func (s *Syncer) setCursor(ctx context.Context, peer, coll, dir string, t time.Time) error {
+	k := cursorKey{peer, coll, dir}
+	s.cacheMu.Lock()
+	delete(s.cursors, k) // read again from the store if the write fails
+	s.cacheMu.Unlock()
+	if err := s.o.Store.SetCursor(ctx, peer, coll, dir, formatTime(t)); err != nil {
+		return err
+	}
+	s.cacheMu.Lock()
+	s.cursors[k] = t
+	s.cacheMu.Unlock()
+	return nil
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
