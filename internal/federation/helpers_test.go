@@ -66,7 +66,13 @@ func newNode(t testing.TB, name, org, nation string) *node {
 	}
 	var h http.Handler = http.NotFoundHandler()
 	n.handler.Store(&h)
-	n.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*n.handler.Load()).ServeHTTP(w, r) }))
+	n.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*n.handler.Load()).ServeHTTP(w, r) }))
+	// HTTP/1.1 and, for clients that know it is there, HTTP/2 without TLS
+	// (what a node serving TLS negotiates with Go's client anyway).
+	n.ts.Config.Protocols = new(http.Protocols)
+	n.ts.Config.Protocols.SetHTTP1(true)
+	n.ts.Config.Protocols.SetUnencryptedHTTP2(true)
+	n.ts.Start()
 	t.Cleanup(n.ts.Close)
 	n.serve(t, nil)
 	return n

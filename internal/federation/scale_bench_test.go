@@ -28,6 +28,8 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/Shopify/toxiproxy/v2/stream"
+	"github.com/Shopify/toxiproxy/v2/toxics"
 	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -98,9 +100,13 @@ func (c countingConn) Write(b []byte) (int, error) {
 	return k, err
 }
 
+// client speaks HTTP/2 without TLS (prior knowledge) to the test servers:
+// what Go's client and a node serving TLS negotiate by ALPN, so the headers
+// are HPACK-compressed as in production (TLS records, which the test does
+// not have, add about 22 bytes each).
 func (w *wireCounter) client() *http.Client {
 	d := &net.Dialer{}
-	return &http.Client{Transport: &http.Transport{
+	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
 			if err != nil {
@@ -109,14 +115,57 @@ func (w *wireCounter) client() *http.Client {
 			return countingConn{Conn: c, n: &w.n}, nil
 		},
 		MaxIdleConnsPerHost: 4,
-	}}
+	}
+	tr.Protocols = new(http.Protocols)
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: tr}
 }
+
+// bitrateToxic passes data through at a rate in bits per second (the
+// bandwidth toxic of toxiproxy takes whole KB/s, which cannot say 9.6
+// kbit/s). Like it, it delays each chunk by its transmission time, in
+// slices of at most 100 ms, carrying the timer's error to the next chunk.
+type bitrateToxic struct {
+	Rate int64 `json:"rate"` // bits per second
+}
+
+func (t *bitrateToxic) Pipe(stub *toxics.ToxicStub) {
+	var debt time.Duration
+	slice := max(1, int(t.Rate/8/10)) // bytes in 100 ms
+	for {
+		select {
+		case <-stub.Interrupt:
+			return
+		case c := <-stub.Input:
+			if c == nil {
+				stub.Close()
+				return
+			}
+			for data := c.Data; len(data) > 0; {
+				k := min(len(data), slice)
+				debt += time.Duration(int64(k) * 8 * int64(time.Second) / t.Rate)
+				start := time.Now()
+				select {
+				case <-time.After(debt):
+				case <-stub.Interrupt:
+					_ = stub.WriteOutput(&stream.StreamChunk{Data: data, Timestamp: c.Timestamp}, 5*time.Second)
+					return
+				}
+				debt -= time.Since(start)
+				stub.Output <- &stream.StreamChunk{Data: data[:k], Timestamp: c.Timestamp}
+				data = data[k:]
+			}
+		}
+	}
+}
+
+func init() { toxics.Register("bitrate", new(bitrateToxic)) }
 
 // shapeLinks puts one toxiproxy proxy on every directed link (the peer a
 // node calls), so each link has its own latency and bandwidth, and points
-// the peer configuration at it. latency is one way; rate is in KB/s (1000
-// bytes), on each direction.
-func shapeLinks(t *testing.T, nodes []*node, latencyMS int, rateKB int64) {
+// the peer configuration at it. latency is one way; rate is in bits per
+// second, on each direction.
+func shapeLinks(t *testing.T, nodes []*node, latencyMS int, rateBits int64) {
 	t.Helper()
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
 	byName := map[string]*node{}
@@ -134,7 +183,7 @@ func shapeLinks(t *testing.T, nodes []*node, latencyMS int, rateKB int64) {
 			t.Cleanup(p.Stop)
 			for _, stream := range []string{"upstream", "downstream"} {
 				addToxic(t, p, fmt.Sprintf(`{"name":"latency-%s","type":"latency","stream":%q,"toxicity":1,"attributes":{"latency":%d}}`, stream, stream, latencyMS))
-				addToxic(t, p, fmt.Sprintf(`{"name":"bandwidth-%s","type":"bandwidth","stream":%q,"toxicity":1,"attributes":{"rate":%d}}`, stream, stream, rateKB))
+				addToxic(t, p, fmt.Sprintf(`{"name":"bitrate-%s","type":"bitrate","stream":%q,"toxicity":1,"attributes":{"rate":%d}}`, stream, stream, rateBits))
 			}
 			pc.URL = "http://" + p.Listen + "/taxii2/root/"
 		}
@@ -348,7 +397,7 @@ func runScale(t *testing.T, kind string) {
 		nodes[i] = newNode(t, strings.ToLower(c), "CERT-"+c, c)
 	}
 	topology(t, kind, nodes, budget)
-	shapeLinks(t, nodes, 300, 8)
+	shapeLinks(t, nodes, 300, 64000)
 
 	o := &objs{t: t}
 	per := make([][]string, nNodes)
@@ -454,7 +503,7 @@ func TestFederationUrgentBehindBacklog(t *testing.T) {
 			nd.peers[i].Link.Bandwidth.BitsPerSecond = budget
 		}
 	}
-	shapeLinks(t, nodes, 300, 1)
+	shapeLinks(t, nodes, 300, 9600)
 
 	o := &objs{t: t}
 	seedStart := time.Now()
