@@ -52,6 +52,9 @@ type Options struct {
 	TLP string
 	// Now stamps objects this import creates (CSV and IOC lists). Zero: time.Now.
 	Now time.Time
+	// ValidFrom, when set, is the valid_from of indicators made from CSV
+	// rows and IOC-list lines that name none (instead of Now).
+	ValidFrom time.Time
 	// BatchSize is the number of objects validated together (default 2,000).
 	BatchSize int
 	// WriteSize is the number of valid objects stored per transaction

@@ -136,11 +136,11 @@ func newSeqSource(seq iter.Seq2[stix.Object, error]) *seqSource {
 }
 
 func newIOCSource(r io.Reader, opts Options) source {
-	return newSeqSource(ioclist.ReadPlain(r, ioclist.Options{Now: opts.Now, TLP: opts.TLP}))
+	return newSeqSource(ioclist.ReadPlain(r, ioclist.Options{Now: opts.Now, ValidFrom: opts.ValidFrom, TLP: opts.TLP}))
 }
 
 func newCSVSource(r io.Reader, opts Options) source {
-	return newSeqSource(ioclist.ReadCSV(r, ioclist.Options{Now: opts.Now, TLP: opts.TLP}))
+	return newSeqSource(ioclist.ReadCSV(r, ioclist.Options{Now: opts.Now, ValidFrom: opts.ValidFrom, TLP: opts.TLP}))
 }
 
 // mispSource converts one MISP event at a time. An event that cannot be

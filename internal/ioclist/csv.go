@@ -130,7 +130,7 @@ func ReadCSV(r io.Reader, opts Options) iter.Seq2[stix.Object, error] {
 				continue
 			}
 			if !rw.validUntil.IsZero() {
-				from := b.nowT
+				from := b.fromT
 				if !rw.validFrom.IsZero() {
 					from = rw.validFrom
 				}

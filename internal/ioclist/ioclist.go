@@ -26,8 +26,13 @@ import (
 // Options tune a read. Now is required.
 type Options struct {
 	// Now is the created and modified time of every indicator, and its
-	// valid_from unless a CSV row says otherwise.
+	// valid_from unless a CSV row or ValidFrom says otherwise.
 	Now time.Time
+	// ValidFrom, when set, is the valid_from of every indicator whose row
+	// names none, instead of Now. A list without dates says nothing about
+	// when its values turned bad, so a hunt over old logs sets it early
+	// (see node.ReadIntelFiles) rather than miss every older event.
+	ValidFrom time.Time
 	// TLP is the TLP 2.0 level ("clear", "green", "amber", "amber+strict",
 	// "red"; "white" means "clear") marking every indicator. A CSV row's
 	// tlp column may tighten it, never loosen it. Empty means none.
@@ -98,6 +103,8 @@ var identityRE = regexp.MustCompile(`^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]
 type builder struct {
 	now       string
 	nowT      time.Time
+	from      string    // default valid_from
+	fromT     time.Time // the same, as a time
 	types     []string
 	labels    []string
 	createdBy string
@@ -114,6 +121,8 @@ func newBuilder(opts Options) (*builder, error) {
 	b := &builder{
 		now:       stix.FormatTime(opts.Now, 3),
 		nowT:      opts.Now.UTC().Truncate(time.Millisecond),
+		from:      stix.FormatTime(opts.Now, 3),
+		fromT:     opts.Now.UTC().Truncate(time.Millisecond),
 		types:     opts.IndicatorTypes,
 		labels:    opts.Labels,
 		createdBy: opts.CreatedByRef,
@@ -122,6 +131,9 @@ func newBuilder(opts Options) (*builder, error) {
 	}
 	if len(b.types) == 0 {
 		b.types = []string{"malicious-activity"}
+	}
+	if !opts.ValidFrom.IsZero() {
+		b.from, b.fromT = stix.FormatTime(opts.ValidFrom, 3), opts.ValidFrom.UTC().Truncate(time.Millisecond)
 	}
 	if b.createdBy != "" && !identityRE.MatchString(b.createdBy) {
 		return nil, fmt.Errorf("ioclist: created_by_ref %q is not an identity id", b.createdBy)
@@ -189,7 +201,7 @@ func (b *builder) build(r row, yield func(stix.Object, error) bool) bool {
 		Pattern:        Pattern(r.typ, r.value),
 		PatternType:    "stix",
 		PatternVersion: "2.1",
-		ValidFrom:      b.now,
+		ValidFrom:      b.from,
 	}
 	if !r.validFrom.IsZero() {
 		ind.ValidFrom = stix.FormatTime(r.validFrom, 3)

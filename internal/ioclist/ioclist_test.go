@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -449,4 +450,45 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
 		}
 	})
+}
+
+// TestValidFrom: Options.ValidFrom is the valid_from of lines and rows that
+// name none; a CSV row's own valid_from still wins.
+func TestValidFrom(t *testing.T) {
+	epoch := time.Unix(0, 0).UTC()
+	for _, tt := range []struct {
+		name string
+		read func(io.Reader, Options) iter.Seq2[stix.Object, error]
+		in   string
+		opts Options
+		want []string
+	}{
+		{"plain, default", ReadPlain, "1.2.3.4\n", Options{Now: now}, []string{stix.FormatTime(now, 3)}},
+		{"plain, epoch", ReadPlain, "1.2.3.4\n", Options{Now: now, ValidFrom: epoch}, []string{"1970-01-01T00:00:00.000Z"}},
+		{"csv, epoch and a dated row", ReadCSV, "value,valid_from\n1.2.3.4,\n5.6.7.8,2026-03-04\n", Options{Now: now, ValidFrom: epoch},
+			[]string{"1970-01-01T00:00:00.000Z", "2026-03-04T00:00:00.000Z"}},
+		{"csv, valid_until after the epoch but before now", ReadCSV, "value,valid_until\n1.2.3.4,2020-01-01\n", Options{Now: now, ValidFrom: epoch},
+			[]string{"1970-01-01T00:00:00.000Z"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, errs := collect(t, tt.read(strings.NewReader(tt.in), tt.opts))
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			var got []string
+			for _, o := range objs {
+				var v struct {
+					Type      string `json:"type"`
+					ValidFrom string `json:"valid_from"`
+				}
+				_ = json.Unmarshal(o.Raw, &v)
+				if v.Type == "indicator" {
+					got = append(got, v.ValidFrom)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("valid_from (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -200,7 +200,10 @@ func (d *Detection) IntelEngineFor(cfg ioc.Config) detect.Engine {
 }
 
 // ReadIntelFiles reads STIX, MISP, CSV or IOC-list files (as intel import
-// does) into memory, without a store: for hunting with --intel.
+// does) into memory, without a store: for hunting with --intel. Indicators
+// made from list lines and CSV rows without dates are valid from the
+// Unix epoch: a hunt looks back over old logs, and a list made today
+// says nothing about when its values turned bad.
 func ReadIntelFiles(ctx context.Context, paths []string) ([]stix.Object, []intel.Report, error) {
 	var c collector
 	var reps []intel.Report
@@ -208,7 +211,7 @@ func ReadIntelFiles(ctx context.Context, paths []string) ([]stix.Object, []intel
 		if _, err := os.Stat(p); err != nil {
 			return nil, reps, fmt.Errorf("intel: %w", err)
 		}
-		rep, err := (&intel.Importer{Store: &c}).ImportFile(ctx, "memory", p, intel.Options{})
+		rep, err := (&intel.Importer{Store: &c}).ImportFile(ctx, "memory", p, intel.Options{ValidFrom: time.Unix(0, 0).UTC()})
 		reps = append(reps, rep)
 		if err != nil {
 			return nil, reps, fmt.Errorf("intel %s: %w", p, err)
