@@ -1,0 +1,392 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shieldwall/shieldwall/internal/federation"
+	"github.com/shieldwall/shieldwall/internal/store"
+)
+
+// tagScanLimit bounds how many of the newest alerts the tag statistics
+// read, so the overview answers in bounded time whatever the store holds.
+const tagScanLimit = 2000
+
+type count struct {
+	Key   string
+	Count int
+}
+
+// tagStats counts the ATT&CK tags of the newest alerts: techniques
+// (attack.tNNNN), groups (attack.gNNNN: threat actors) and software
+// (attack.sNNNN: malware and tools), and the indicators IOC alerts hit.
+type tagStats struct {
+	Scanned                                  int
+	Techniques, Groups, Software, Indicators []count
+	techniques                               map[string]int
+}
+
+func topN(m map[string]int, n int) []count {
+	out := make([]count, 0, len(m))
+	for k, v := range m {
+		out = append(out, count{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// attackTag classifies a Sigma tag: kind t (technique), g (group), s
+// (software) or a tactic name; id is the ATT&CK id in upper case.
+func attackTag(tag string) (kind, id string) {
+	t := strings.ToLower(tag)
+	rest, ok := strings.CutPrefix(t, "attack.")
+	if !ok || rest == "" {
+		return "", ""
+	}
+	if len(rest) >= 5 && (rest[0] == 't' || rest[0] == 'g' || rest[0] == 's') && rest[1] >= '0' && rest[1] <= '9' {
+		return rest[:1], strings.ToUpper(rest)
+	}
+	return "tactic", rest
+}
+
+func (s *Server) scanTags(ctx context.Context, limit int) (*tagStats, error) {
+	st := &tagStats{techniques: map[string]int{}}
+	if s.alerts == nil {
+		return st, nil
+	}
+	groups, software, inds := map[string]int{}, map[string]int{}, map[string]int{}
+	var before int64
+	for st.Scanned < limit {
+		page, err := s.alerts.Alerts(ctx, store.AlertFilter{Before: before, Limit: min(500, limit-st.Scanned)})
+		if err != nil {
+			return nil, fmt.Errorf("alerts for tag statistics: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, a := range page {
+			var v struct {
+				Tags      []string `json:"tags"`
+				Indicator string   `json:"indicator"`
+			}
+			if json.Unmarshal(a.JSON, &v) != nil {
+				continue
+			}
+			for _, tag := range v.Tags {
+				switch kind, id := attackTag(tag); kind {
+				case "t":
+					st.techniques[id]++
+				case "g":
+					groups[id]++
+				case "s":
+					software[id]++
+				}
+			}
+			if v.Indicator != "" {
+				inds[v.Indicator]++
+			}
+		}
+		st.Scanned += len(page)
+		before = page[len(page)-1].Seq
+	}
+	st.Techniques, st.Groups, st.Software, st.Indicators = topN(st.techniques, 10), topN(groups, 10), topN(software, 10), topN(inds, 10)
+	return st, nil
+}
+
+type overviewData struct {
+	AlertsAvailable bool
+	Federation      bool
+	Graph           string // JSON for the federation graph
+	Chart           string // JSON for the alerts-over-time chart
+	ChartNote       string
+	Tags            *tagStats
+	Urgent          []alertRow
+	CutPeers        []federation.State
+	Peers           []federation.State
+	TagScanLimit    int
+}
+
+// graphJSON is the federation as Cytoscape elements: this node in the
+// centre, one node per peer, edges coloured by link state.
+func graphJSON(self string, peers []federation.State) string {
+	type data map[string]any
+	els := []map[string]any{{"data": data{"id": "self", "label": self, "kind": "self"}}}
+	for _, p := range peers {
+		id := "peer:" + p.Peer
+		lag := fmt.Sprintf("%d waiting, %.0fs", p.LagObjects, p.LagSeconds)
+		els = append(els,
+			map[string]any{"data": data{"id": id, "label": p.Peer, "kind": "peer", "link": p.Link}},
+			map[string]any{"data": data{"id": "e:" + p.Peer, "source": "self", "target": id, "link": p.Link, "label": p.Link + " · " + lag}})
+	}
+	b, _ := json.Marshal(els)
+	return string(b)
+}
+
+func (s *Server) peers() []federation.State {
+	if s.o.Peers == nil {
+		return nil
+	}
+	return s.o.Peers()
+}
+
+// chartJSON buckets alerts by hour over the last day, or the day before the
+// newest alert when the last day had none (replayed or hunted logs).
+func (s *Server) chartJSON(ctx context.Context) (string, string, error) {
+	if s.triage == nil {
+		return "", "", nil
+	}
+	const n = 24
+	step := time.Hour
+	end := s.now().Truncate(step).Add(step)
+	note := "last 24 hours, by hour"
+	buckets, err := s.triage.AlertHistogram(ctx, end.Add(-n*step), step, n)
+	if err != nil {
+		return "", "", err
+	}
+	if len(buckets) == 0 {
+		newest, err := s.triage.QueryAlerts(ctx, store.AlertQuery{Limit: 1})
+		if err != nil {
+			return "", "", err
+		}
+		if len(newest) == 1 && !newest[0].Time.IsZero() {
+			end = newest[0].Time.Truncate(step).Add(step)
+			note = "no alerts in the last 24 hours: the 24 hours before the newest alert's event time (" + fmtTime(newest[0].Time) + "), by hour"
+			if buckets, err = s.triage.AlertHistogram(ctx, end.Add(-n*step), step, n); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	start := end.Add(-n * step)
+	labels := make([]string, n)
+	for i := range labels {
+		labels[i] = start.Add(time.Duration(i) * step).UTC().Format("01-02 15:04")
+	}
+	series := map[string][]int{}
+	for _, l := range levels {
+		series[l] = make([]int, n)
+	}
+	for _, b := range buckets {
+		i := int(b.Start.Sub(start) / step)
+		if _, ok := series[b.Level]; ok && i >= 0 && i < n {
+			series[b.Level][i] += b.Count
+		}
+	}
+	out, _ := json.Marshal(map[string]any{"labels": labels, "levels": levels, "series": series})
+	return string(out), note, nil
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d := overviewData{AlertsAvailable: s.triage != nil, Federation: s.o.Peers != nil, TagScanLimit: tagScanLimit}
+	d.Peers = s.peers()
+	d.Graph = graphJSON(s.o.NodeName, d.Peers)
+	for _, p := range d.Peers {
+		if p.Link == federation.LinkCut || p.Link == federation.LinkDegraded {
+			d.CutPeers = append(d.CutPeers, p)
+		}
+	}
+	var err error
+	if d.Chart, d.ChartNote, err = s.chartJSON(ctx); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if d.Tags, err = s.scanTags(ctx, tagScanLimit); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if s.triage != nil {
+		for _, l := range []string{"critical", "high"} {
+			as, err := s.triage.QueryAlerts(ctx, store.AlertQuery{Level: l, Verdict: "untriaged", Limit: 10})
+			if err != nil {
+				s.internal(w, r, err)
+				return
+			}
+			for _, a := range as {
+				d.Urgent = append(d.Urgent, alertRow{TriagedAlert: a, Title: alertTitle(a.AlertRecord)})
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "overview", s.newPage(r, "Overview", "overview", &d))
+}
+
+// heatCell is one technique of the ATT&CK heatmap.
+type heatCell struct {
+	ID       string
+	Detected int // alerts tagged with it (among the newest scanned)
+	Rules    int // loaded rules tagged with it
+	Class    string
+}
+
+type heatTactic struct {
+	Tactic string
+	Cells  []heatCell
+}
+
+type attackData struct {
+	RulesLoaded     bool
+	RuleCount       int
+	Scanned         int
+	Tactics         []heatTactic
+	DetectedOnly    int
+	CoveredOnly     int
+	AlertsAvailable bool
+}
+
+// heatClass buckets a count into one of six CSS classes (no inline styles:
+// the CSP forbids them).
+func heatClass(n int) string {
+	switch {
+	case n == 0:
+		return "heat-0"
+	case n < 2:
+		return "heat-1"
+	case n < 5:
+		return "heat-2"
+	case n < 20:
+		return "heat-3"
+	case n < 100:
+		return "heat-4"
+	}
+	return "heat-5"
+}
+
+const attackScanLimit = 20000
+
+func (s *Server) attackPage(w http.ResponseWriter, r *http.Request) {
+	d := attackData{RulesLoaded: s.o.Rules != nil, AlertsAvailable: s.alerts != nil}
+	tags, err := s.scanTags(r.Context(), attackScanLimit)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	d.Scanned = tags.Scanned
+	rules := map[string]int{}
+	tacticOf := map[string]string{}
+	if s.o.Rules != nil {
+		rs := s.o.Rules()
+		d.RuleCount = len(rs)
+		for _, ri := range rs {
+			var techs []string
+			tactic := ""
+			for _, tag := range ri.Tags {
+				switch kind, id := attackTag(tag); kind {
+				case "t":
+					techs = append(techs, id)
+				case "tactic":
+					if tactic == "" {
+						tactic = id
+					}
+				}
+			}
+			for _, t := range techs {
+				rules[t]++
+				if _, ok := tacticOf[t]; !ok && tactic != "" {
+					tacticOf[t] = tactic
+				}
+			}
+		}
+	}
+	all := map[string]bool{}
+	for t := range rules {
+		all[t] = true
+	}
+	for t := range tags.techniques {
+		all[t] = true
+		if rules[t] == 0 {
+			d.DetectedOnly++
+		}
+	}
+	for t := range rules {
+		if tags.techniques[t] == 0 {
+			d.CoveredOnly++
+		}
+	}
+	byTactic := map[string][]heatCell{}
+	for t := range all {
+		tac := tacticOf[t]
+		if tac == "" {
+			tac = "other (no tactic tag)"
+		}
+		byTactic[tac] = append(byTactic[tac], heatCell{ID: t, Detected: tags.techniques[t], Rules: rules[t], Class: heatClass(tags.techniques[t])})
+	}
+	for tac, cells := range byTactic {
+		slices.SortFunc(cells, func(a, b heatCell) int { return strings.Compare(a.ID, b.ID) })
+		d.Tactics = append(d.Tactics, heatTactic{Tactic: tac, Cells: cells})
+	}
+	slices.SortFunc(d.Tactics, func(a, b heatTactic) int { return strings.Compare(a.Tactic, b.Tactic) })
+	s.render(w, r, http.StatusOK, "attack", s.newPage(r, "ATT&CK", "attack", &d))
+}
+
+type sharingData struct {
+	Available bool
+	Peer      string
+	PeerNames []string
+	Decisions []store.FedDecision
+	Next      string
+	States    []federation.State
+}
+
+func (s *Server) sharingPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d := sharingData{Available: s.decisions != nil, Peer: q.Get("peer"), States: s.peers()}
+	for _, p := range d.States {
+		d.PeerNames = append(d.PeerNames, p.Peer)
+	}
+	pg := s.newPage(r, "Sharing", "sharing", &d)
+	var errs []string
+	if err := checkText("peer", d.Peer, 100); err != nil {
+		errs = append(errs, err.Error())
+	}
+	var before int64
+	if v := q.Get("before"); v != "" {
+		if _, err := fmt.Sscan(v, &before); err != nil || before < 1 {
+			errs = append(errs, fmt.Sprintf("before: %q is not a positive whole number", v))
+		}
+	}
+	if len(errs) > 0 {
+		pg.Error = strings.Join(errs, "; ") + "."
+		s.render(w, r, http.StatusBadRequest, "sharing", pg)
+		return
+	}
+	if !d.Available {
+		s.render(w, r, http.StatusOK, "sharing", pg)
+		return
+	}
+	const per = 100
+	ds, err := s.decisions.RecentDecisions(r.Context(), d.Peer, before, per)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	d.Decisions = ds
+	if len(ds) == per {
+		d.Next = fmt.Sprintf("peer=%s&before=%d", urlQueryEscape(d.Peer), ds[len(ds)-1].Seq)
+	}
+	s.render(w, r, http.StatusOK, "sharing", pg)
+}
+
+type peersData struct {
+	Federation bool
+	States     []federation.State
+	Graph      string
+}
+
+func (s *Server) peersPage(w http.ResponseWriter, r *http.Request) {
+	d := peersData{Federation: s.o.Peers != nil, States: s.peers()}
+	d.Graph = graphJSON(s.o.NodeName, d.States)
+	s.render(w, r, http.StatusOK, "peers", s.newPage(r, "Peers", "peers", &d))
+}
