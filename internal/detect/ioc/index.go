@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"math/bits"
 	"net/netip"
@@ -75,7 +74,7 @@ type Builder struct {
 	refData []byte   // compact refs (see refs.go), one after another
 	refOff  []uint32 // refOff[i]: start of ref i in refData
 	refByID map[string]uint32
-	seed    maphash.Seed
+	hk      hashKeys
 	seeded  bool
 }
 
@@ -83,23 +82,6 @@ type Builder struct {
 // values (0 if unknown).
 func NewBuilder(sizeHint int) *Builder {
 	return &Builder{entries: make([]entry, 0, sizeHint), refByID: make(map[string]uint32)}
-}
-
-// keyHash is the 64-bit hash of a canonical key of kind k: the runtime's
-// hash (AES-based where the CPU has it) with a seed chosen per builder, so
-// that values cannot be crafted to collide.
-func keyHash(seed maphash.Seed, k Kind, canon []byte) uint64 {
-	return mixKind(maphash.Bytes(seed, canon), k)
-}
-
-func mixKind(h uint64, k Kind) uint64 {
-	h ^= uint64(k) * 0x9E3779B97F4A7C15
-	// final avalanche so the kind bits are spread (splitmix64 finaliser)
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	return h ^ h>>31
 }
 
 // Add indexes value of kind k as coming from ref. IPv4 and IPv6 values may
@@ -112,7 +94,7 @@ func (b *Builder) Add(k Kind, value string, ref Ref) error {
 		b.refByID = make(map[string]uint32)
 	}
 	if !b.seeded {
-		b.seed, b.seeded = maphash.MakeSeed(), true
+		b.hk, b.seeded = newHashKeys(), true
 	}
 	value = strings.TrimSpace(value)
 	if b.Suppressor != nil {
@@ -142,7 +124,7 @@ func (b *Builder) Add(k Kind, value string, ref Ref) error {
 		return fmt.Errorf("ioc: add %v %q: %w", k, value, err)
 	}
 	canon := b.data[off:]
-	b.entries = append(b.entries, entry{h: keyHash(b.seed, k, canon), off: uint32(off), len: uint32(len(canon)), ref: b.refIndex(ref), kind: k})
+	b.entries = append(b.entries, entry{h: b.hk.keyHash(k, canon), off: uint32(off), len: uint32(len(canon)), ref: b.refIndex(ref), kind: k})
 	return nil
 }
 
@@ -203,13 +185,13 @@ type Index struct {
 	sharedOff []uint32
 	nRefs     int
 	rr        refReader
-	seed      maphash.Seed // of keyHash
+	hk        hashKeys // of keyHash
 }
 
 // Build returns the index of every value added. The builder may be reused
 // afterwards; it is emptied.
 func (b *Builder) Build() (*Index, error) {
-	ix := &Index{seed: b.seed, nRefs: len(b.refOff), rr: refReader{strs: slices.Clip(b.tab.strs), sets: slices.Clip(b.tab.sets)}}
+	ix := &Index{hk: b.hk, nRefs: len(b.refOff), rr: refReader{strs: slices.Clip(b.tab.strs), sets: slices.Clip(b.tab.sets)}}
 	es := b.entries
 	slices.SortFunc(es, func(x, y entry) int {
 		if c := cmp.Compare(x.h, y.h); c != 0 {

@@ -201,3 +201,29 @@ func TestManyKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupHexFolding checks that digests match in either case but that
+// bytes which fold onto hex digits (as the filter's hash folds them) do not.
+func TestLookupHexFolding(t *testing.T) {
+	const d = "d41d8cd98f00b204e9800998ecf8427e"
+	b := NewBuilder(0)
+	if err := b.Add(MD5, d, Ref{ID: "indicator--md5"}); err != nil {
+		t.Fatalf("Add() = %v", err)
+	}
+	ix, err := b.Build()
+	if err != nil {
+		t.Fatalf("Build() = %v", err)
+	}
+	for _, q := range []string{d, strings.ToUpper(d), " " + d + " ", "D41d8Cd98f00b204e9800998ecf8427E"} {
+		if !ix.Contains(MD5, q) {
+			t.Errorf("Contains(MD5, %q) = false, want true", q)
+		}
+	}
+	bad := []byte(d)
+	bad[1] = '4' &^ 0x20 // 0x14 folds onto '4'
+	for _, q := range []string{string(bad), d[:31] + "g", d[:31] + "\x05"} {
+		if ix.Contains(MD5, q) {
+			t.Errorf("Contains(MD5, %q) = true, want false", q)
+		}
+	}
+}

@@ -15,12 +15,20 @@ type scratch [512]byte
 // rewritten into a stack buffer; the filter is probed before any record is
 // touched, and a Ref is built only on a hit.
 
-// find returns the offset in recs of the refs part of the canonical key.
+// find returns the offset in recs of the refs part of the canonical key
+// (used by the slow paths, which have the canonical bytes but not the
+// query text the fast paths hash).
 func (ix *Index) find(k Kind, canon []byte) (uint32, bool) {
-	h := keyHash(ix.seed, k, canon)
+	h := ix.hk.keyHash(k, canon)
 	if !ix.filter.Contains(h) {
 		return 0, false
 	}
+	return ix.search(h, k, canon)
+}
+
+// search returns the offset in recs of the refs part of the canonical key
+// with hash h, once the filter has let h through.
+func (ix *Index) search(h uint64, k Kind, canon []byte) (uint32, bool) {
 	b := h >> ix.shift
 	tag := ix.tag(h)
 	at, end := ix.buckets[b], ix.buckets[b+1]
@@ -94,26 +102,34 @@ type hit struct {
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // lookup appends the hits for value of kind k to dst. It does not allocate
-// for values that miss. Values in their usual canonical form are hashed in
-// place; the others are rewritten in the slow* functions, which alone pay
-// for a scratch buffer.
+// for values that miss. Queries in their usual form are hashed where they
+// lie and the filter is asked before anything is parsed or decoded: a
+// dotted quad as its text, a hex digest as its digits (in either case),
+// a canonical domain or URL as it is. The others are rewritten in the slow*
+// functions, which alone pay for a scratch buffer.
 func (ix *Index) lookup(dst []hit, k Kind, value string) []hit {
 	if ix == nil || ix.filter == nil && ix.nets == nil {
 		return dst
 	}
 	switch k {
 	case IPv4:
-		a, ok := parseIPv4(value)
-		if !ok {
+		if !ipv4Chars(value) {
 			return ix.slowAddr(dst, k, value)
 		}
-		if ix.filter != nil {
-			if v, ok := ix.find(IPv4, a[:]); ok {
-				dst = append(dst, hit{v: v})
+		// Only digits and dots: if this is an address at all, it is
+		// written as netip writes it (no leading zeros), so its text is
+		// the hashed form.
+		if h := ix.hk.sum(IPv4, value, 0); ix.filter != nil && ix.filter.Contains(h) {
+			if a, ok := parseIPv4(value); ok {
+				if v, ok := ix.search(h, IPv4, a[:]); ok {
+					dst = append(dst, hit{v: v})
+				}
 			}
 		}
 		if ix.nets != nil {
-			dst = ix.lookupNet(dst, netip.AddrFrom4(a))
+			if a, ok := parseIPv4(value); ok {
+				dst = ix.lookupNet(dst, netip.AddrFrom4(a))
+			}
 		}
 		return dst
 	case IPv6:
@@ -124,28 +140,40 @@ func (ix *Index) lookup(dst []hit, k Kind, value string) []hit {
 	}
 	switch k {
 	case Domain:
-		if !canonicalDomain(value) {
+		labels, ok := plainDomain(value)
+		if !ok {
 			return ix.slow(dst, k, value)
 		}
-		return ix.lookupDomain(dst, bytesOf(value))
+		return ix.lookupDomain(dst, value, labels)
 	case URL:
 		if !canonicalURL(value) {
 			return ix.slow(dst, k, value)
 		}
-		if v, ok := ix.find(k, bytesOf(value)); ok {
-			dst = append(dst, hit{v: v})
+		if h := ix.hk.sum(URL, value, 0); ix.filter.Contains(h) {
+			if v, ok := ix.search(h, k, bytesOf(value)); ok {
+				dst = append(dst, hit{v: v})
+			}
 		}
 		return dst
 	case MD5, SHA1, SHA256, SHA512:
 		n := k.hashLen()
 		if len(value) != 2*n {
-			value = strings.TrimSpace(value)
+			if value = strings.TrimSpace(value); len(value) != 2*n {
+				return dst
+			}
+		}
+		// The digits are hashed folded to lower case; a value that is
+		// not hex is let through only by a false positive, and refused
+		// by decodeHex.
+		h := ix.hk.sum(k, value, hex8)
+		if !ix.filter.Contains(h) {
+			return dst
 		}
 		var d [64]byte
 		if !decodeHex(d[:n], value) {
 			return dst
 		}
-		if v, ok := ix.find(k, d[:n]); ok {
+		if v, ok := ix.search(h, k, d[:n]); ok {
 			dst = append(dst, hit{v: v})
 		}
 		return dst
@@ -190,7 +218,7 @@ func (ix *Index) slow(dst []hit, k Kind, value string) []hit {
 		return dst
 	}
 	if k == Domain {
-		return ix.lookupDomain(dst, canon)
+		return ix.lookupDomain(dst, stringOf(canon), labelCount(canon))
 	}
 	if v, ok := ix.find(k, canon); ok {
 		dst = append(dst, hit{v: v})
@@ -198,26 +226,26 @@ func (ix *Index) slow(dst []hit, k Kind, value string) []hit {
 	return dst
 }
 
-// lookupDomain probes canon and each of its parent domains with as many
-// labels as some indicator domain has.
-func (ix *Index) lookupDomain(dst []hit, canon []byte) []hit {
-	labels := 1
-	for _, c := range canon {
-		if c == '.' {
-			labels++
-		}
-	}
+// lookupDomain probes canon, a canonical domain of that many labels, and
+// each of its parent domains with as many labels as some indicator domain
+// has.
+func (ix *Index) lookupDomain(dst []hit, canon string, labels int) []hit {
 	for s := canon; ; labels-- {
 		if ix.domainLabels&(1<<min(labels, 63)) != 0 {
-			if v, ok := ix.find(Domain, s); ok {
-				m := ""
-				if len(s) != len(canon) {
-					m = string(s)
+			if h := ix.hk.sum(Domain, s, 0); ix.filter.Contains(h) {
+				if v, ok := ix.search(h, Domain, bytesOf(s)); ok {
+					m := ""
+					if len(s) != len(canon) {
+						m = strings.Clone(s)
+					}
+					dst = append(dst, hit{v: v, matched: m})
 				}
-				dst = append(dst, hit{v: v, matched: m})
 			}
 		}
-		i := indexDot(s)
+		if ix.domainLabels&(1<<min(labels, 63)-1) == 0 {
+			return dst // no indicator domain has fewer labels
+		}
+		i := strings.IndexByte(s, '.')
 		if i < 0 {
 			return dst
 		}
@@ -225,13 +253,14 @@ func (ix *Index) lookupDomain(dst []hit, canon []byte) []hit {
 	}
 }
 
-func indexDot(s []byte) int {
-	for i, c := range s {
+func labelCount(s []byte) int {
+	n := 1
+	for _, c := range s {
 		if c == '.' {
-			return i
+			n++
 		}
 	}
-	return -1
+	return n
 }
 
 func (ix *Index) lookupNet(dst []hit, a netip.Addr) []hit {
@@ -306,6 +335,47 @@ var byteClass = func() (t [256]byte) {
 	return t
 }()
 
+// domainByte classifies the bytes of a canonical ASCII domain for
+// plainDomain: 0 for a lower-case letter, digit, '-', '_' or '*', 1 for a
+// dot, 0x100 for anything else. Read-only.
+var domainByte = func() (t [256]uint16) {
+	for i := range t {
+		switch {
+		case byteClass[i]&clsDomain != 0:
+		case i == '.':
+			t[i] = 1
+		default:
+			t[i] = 0x100
+		}
+	}
+	return t
+}()
+
+// plainDomain reports whether s is already a canonical ASCII domain (what
+// appendDomain would return unchanged) and how many labels it has. Domains
+// up to 63 bytes, nearly all, are checked without a branch a byte.
+func plainDomain(s string) (labels int, ok bool) {
+	n := len(s)
+	if n == 0 || n > 63 {
+		if !canonicalDomain(s) {
+			return 0, false
+		}
+		return strings.Count(s, ".") + 1, true
+	}
+	var sum, twice uint16
+	prev := uint16(1) // as if after a dot: catches a leading one
+	for i := 0; i < n; i++ {
+		c := domainByte[s[i]]
+		sum += c
+		twice |= c & prev // two dots in a row
+		prev = c
+	}
+	if sum >= 0x100 || twice|prev&1 != 0 {
+		return 0, false // a bad byte, an empty label or a trailing dot
+	}
+	return int(sum) + 1, true
+}
+
 // canonicalDomain reports whether s is already a canonical ASCII domain:
 // what appendDomain would return unchanged.
 func canonicalDomain(s string) bool {
@@ -331,6 +401,32 @@ func canonicalDomain(s string) bool {
 		}
 	}
 	return label > 0
+}
+
+// ipv4Chars reports whether s has 7 to 15 bytes, all digits and dots,
+// testing eight bytes at a time.
+func ipv4Chars(s string) bool {
+	n := len(s)
+	if n < 7 || n > 15 {
+		return false
+	}
+	if n == 7 { // two overlapping halves
+		return digitsOrDots(uint64(binary.LittleEndian.Uint32(bytesOf(s))) | uint64(binary.LittleEndian.Uint32(bytesOf(s[3:])))<<32)
+	}
+	// the first and last eight bytes, overlapping when n < 16
+	return digitsOrDots(binary.LittleEndian.Uint64(bytesOf(s))) && digitsOrDots(binary.LittleEndian.Uint64(bytesOf(s[n-8:])))
+}
+
+// digitsOrDots reports whether each byte of w is an ASCII digit or a dot.
+func digitsOrDots(w uint64) bool {
+	const ones, highs uint64 = 0x0101010101010101, 0x8080808080808080
+	if w&highs != 0 {
+		return false
+	}
+	digit := (w + (0x80-'0')*ones) &^ (w + (0x7f-'9')*ones) // high bit: '0' <= b <= '9'
+	d := w ^ '.'*ones
+	dot := ^((d&^highs + ^highs) | d) // high bit: b == '.'
+	return (digit|dot)&highs == highs
 }
 
 // canonicalURL reports whether s is already what appendURL would return:

@@ -4,25 +4,29 @@
 //
 // The Index is built once and then only read: every key is reduced to a
 // canonical byte form (4 or 16 bytes for an address, the raw digest for a
-// hash, the normalised text otherwise) and hashed to 64 bits (hash/maphash
-// with a per-index seed, mixed with the kind). A binary fuse filter over the
-// hashes answers most misses from about 1.1 bytes per key, which stays in
-// cache; only when it says yes are the bucket table and the records read.
-// The records sit in one byte array, sorted by hash: a one-byte tag, the
-// kind and length, the canonical bytes and the source written compactly in
-// place (see refs.go), so that a hit is verified against the exact value
-// (no false positive comes out) and its source read in one short stretch
-// of memory. A table of bucket offsets (one per about four keys) finds the
-// records of a hash. A Ref is built only when Lookup returns it; Contains
-// and the Matcher's path build none.
+// hash, the normalised text otherwise) and hashed to 64 bits (wyhash's core
+// with random keys per index, see hash.go) over the form a query is
+// usually written in: an IPv4 address as its dotted quad, a digest as its
+// hex digits, anything else as its canonical bytes. A register-blocked
+// Bloom filter over the hashes (10 bits a key, one 64-bit word a probe)
+// answers most misses before anything is parsed. Only when it says yes are
+// the bucket table and the records read. The records sit in one byte
+// array, sorted by hash: a one-byte tag, the kind and length, the canonical
+// bytes and the source written compactly in place (see refs.go), so that a
+// hit is verified against the exact value (no false positive comes out)
+// and its source read in one short stretch of memory. A table of bucket
+// offsets (one per about four keys) finds the records of a hash. A Ref is
+// built only when Lookup returns it; Contains and the Matcher's path build
+// none.
 //
-// Look-ups allocate nothing on a miss: a dotted quad is parsed into an
-// array, hex digests are decoded eight digits at a time into one, domains
-// and URLs already in canonical form (lower case, nothing to escape, no
-// default port) are hashed where they lie, and only other values are
-// normalised into a stack buffer. Parent domains are probed only at label
-// counts some indicator domain has. Networks (CIDR) are kept in a bart
-// routing table.
+// Look-ups allocate nothing on a miss: a dotted quad of digits and dots,
+// a hex digest (folded to lower case eight digits at a time as it is
+// hashed) and domains and URLs already in canonical form (lower case,
+// nothing to escape, no default port) are hashed where they lie and tested
+// against the filter before they are parsed or decoded; only other values
+// are normalised into a stack buffer. Parent domains are probed only at
+// label counts some indicator domain has. Networks (CIDR) are kept in a
+// bart routing table.
 //
 // The Matcher is a detect.Engine that reads the configured fields of each
 // event, looks them up and emits alerts; its index can be replaced while it
