@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
@@ -158,21 +157,31 @@ func (b *Builder) Len() int { return len(b.entries) + len(b.nets) }
 // use.
 type Index struct {
 	filter *blockFilter
-	// recs holds one record per distinct value, sorted by hash:
+	// recs holds one record per distinct value, grouped in buckets by
+	// hash. A bucket (the values whose hash bucketOf puts there, in hash
+	// order) is
 	//
-	//	tag     1 byte, the 8 bits of the hash below the bucket bits
-	//	kl      uvarint, length of the canonical bytes << 4 | kind
-	//	canon   the canonical bytes
-	//	refs    the refs part: one ref written in place (see refs.go), or
-	//	        refIDShared, a uvarint count and the uvarint indexes of
-	//	        that many refs in shared
+	//	n       1 byte, the number of records (0-127); or 0x80 and a
+	//	        uvarint count when a record is longer than 255 bytes or
+	//	        there are more than 127 of them ("long" bucket)
+	//	tags    n bytes, the tag of each record (tagOf)
+	//	lens    n bytes, the length of each record (long: n uvarints)
+	//	records n records, each
+	//	          kind    1 byte for kinds of one length (addresses,
+	//	                  digests), else a uvarint length << 4 | kind
+	//	          canon   the canonical bytes
+	//	          refs    the refs part: one ref written in place (see
+	//	                  refs.go), or refIDShared, a uvarint count and
+	//	                  the uvarint indexes of that many refs in shared
 	//
-	// so that a hit reads one short stretch of memory. The refs parts of
-	// networks follow the last record.
+	// so that a look-up finds the record of its tag without reading or
+	// branching on the records before it, and a hit reads one short
+	// stretch of memory. recs[0] is the empty bucket; the refs parts of
+	// networks follow the last bucket, and 8 zero bytes end the array so
+	// that the directory can be read eight bytes at a time.
 	recs    []byte
 	nKeys   int
-	buckets []uint32 // buckets[j] = offset in recs of the first record with hash>>shift >= j
-	shift   uint
+	buckets []uint32 // buckets[j] = offset in recs of bucket j
 	// domainLabels has bit i set when some indicator domain has i labels
 	// (bit 63: 63 or more), so that look-ups skip parent domains no
 	// indicator can match.
@@ -277,11 +286,13 @@ func (b *Builder) Build() (*Index, error) {
 		}
 		return dst
 	}
-	ix.recs = make([]byte, 0, size+len(b.refData))
-	keys := make([]uint64, 0, nKeys) // for the filter
-	offs := make([]uint32, 0, nKeys)
+	ix.recs = make([]byte, 1, size+len(b.refData)+nKeys/4+16) // recs[0]: the empty bucket
+	keys := make([]uint64, 0, nKeys)                          // for the filter
+	nb := max(1, (nKeys+3)/4)
+	ix.buckets = make([]uint32, nb) // all at the empty bucket until written
 	var refs []uint32
-	var part []byte
+	var bkt bucketWriter
+	cur := -1 // bucket being collected
 	for i := 0; i < len(es); {
 		j := i + 1
 		for j < len(es) && sameKey(b.data, es[i], es[j]) {
@@ -298,40 +309,35 @@ func (b *Builder) Build() (*Index, error) {
 			n := bytes.Count(b.data[e.off:e.off+e.len], []byte{'.'}) + 1
 			ix.domainLabels |= 1 << min(n, 63)
 		}
-		part = refsPart(part[:0], refs)
 		keys = append(keys, e.h)
-		offs = append(offs, uint32(len(ix.recs)))
-		ix.recs = append(ix.recs, 0) // tag, set below
-		ix.recs = binary.AppendUvarint(ix.recs, uint64(e.len)<<4|uint64(e.kind))
-		ix.recs = append(ix.recs, b.data[e.off:e.off+e.len]...)
-		ix.recs = append(ix.recs, part...)
-		if len(ix.recs) > math.MaxUint32 {
+		if bi := bucketOf(e.h, nb); bi != cur {
+			if cur >= 0 {
+				ix.buckets[cur] = uint32(len(ix.recs))
+				ix.recs = bkt.flush(ix.recs)
+			}
+			cur = bi
+		}
+		start := len(bkt.data)
+		if e.kind.fixedLen() > 0 {
+			bkt.data = append(bkt.data, byte(e.kind))
+		} else {
+			bkt.data = binary.AppendUvarint(bkt.data, uint64(e.len)<<4|uint64(e.kind))
+		}
+		bkt.data = append(bkt.data, b.data[e.off:e.off+e.len]...)
+		bkt.data = refsPart(bkt.data, refs)
+		bkt.tags = append(bkt.tags, tagOf(e.h, nb))
+		bkt.lens = append(bkt.lens, len(bkt.data)-start)
+		if len(ix.recs)+len(bkt.data) > math.MaxUint32 {
 			return nil, errors.New("ioc: build: index too large (over 4 GiB of records)")
 		}
 		i = j
 	}
+	if cur >= 0 {
+		ix.buckets[cur] = uint32(len(ix.recs))
+		ix.recs = bkt.flush(ix.recs)
+	}
 	ix.nKeys = len(keys)
-	if n := len(keys); n > 0 {
-		nb := 1
-		for nb < n/4 {
-			nb <<= 1
-		}
-		ix.shift = uint(64 - bits.TrailingZeros(uint(nb)))
-		for i, h := range keys {
-			ix.recs[offs[i]] = ix.tag(h)
-		}
-		ix.buckets = make([]uint32, nb+1)
-		for bkt, j := 0, 0; bkt <= nb; bkt++ {
-			for j < n && keys[j]>>ix.shift < uint64(bkt) {
-				j++
-			}
-			if j < n {
-				ix.buckets[bkt] = offs[j]
-			} else {
-				ix.buckets[bkt] = uint32(len(ix.recs))
-			}
-		}
-		offs = nil
+	if len(keys) > 0 {
 		ix.filter = newBlockFilter(keys)
 	}
 	if len(b.nets) > 0 {
@@ -357,6 +363,7 @@ func (b *Builder) Build() (*Index, error) {
 			i = j
 		}
 	}
+	ix.recs = append(ix.recs, make([]byte, 8)...)
 	if cap(ix.recs)-len(ix.recs) > len(ix.recs)/128 {
 		ix.recs = append(make([]byte, 0, len(ix.recs)), ix.recs...) // release the estimate's slack
 	}
@@ -370,8 +377,44 @@ func sameKey(data []byte, x, y entry) bool {
 	return x.h == y.h && x.kind == y.kind && bytes.Equal(data[x.off:x.off+x.len], data[y.off:y.off+y.len])
 }
 
-// tag is the byte of h just below its bucket bits.
-func (ix *Index) tag(h uint64) byte { return byte(h >> (ix.shift - 8)) }
+// bucketOf is the bucket of hash h among nb, from its high 32 bits, so
+// that buckets follow the hash order; tagOf is the next 8 bits of the same
+// product, which tell apart the values of one bucket.
+func bucketOf(h uint64, nb int) int { return int((h >> 32) * uint64(nb) >> 32) }
+
+func tagOf(h uint64, nb int) byte { return byte((h >> 32) * uint64(nb) >> 24) }
+
+// bucketWriter collects the records of one bucket.
+type bucketWriter struct {
+	tags []byte
+	lens []int
+	data []byte
+}
+
+// flush appends the bucket (see Index.recs) to dst and empties w.
+func (w *bucketWriter) flush(dst []byte) []byte {
+	long := len(w.tags) >= 0x80
+	for _, l := range w.lens {
+		long = long || l > 0xff
+	}
+	if long {
+		dst = append(dst, 0x80)
+		dst = binary.AppendUvarint(dst, uint64(len(w.tags)))
+	} else {
+		dst = append(dst, byte(len(w.tags)))
+	}
+	dst = append(dst, w.tags...)
+	for _, l := range w.lens {
+		if long {
+			dst = binary.AppendUvarint(dst, uint64(l))
+		} else {
+			dst = append(dst, byte(l))
+		}
+	}
+	dst = append(dst, w.data...)
+	w.tags, w.lens, w.data = w.tags[:0], w.lens[:0], w.data[:0]
+	return dst
+}
 
 // Len returns the number of distinct values and networks indexed.
 func (ix *Index) Len() int { return ix.nKeys + ix.nNets }

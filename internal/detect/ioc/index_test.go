@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -224,6 +225,41 @@ func TestLookupHexFolding(t *testing.T) {
 	for _, q := range []string{string(bad), d[:31] + "g", d[:31] + "\x05"} {
 		if ix.Contains(MD5, q) {
 			t.Errorf("Contains(MD5, %q) = true, want false", q)
+		}
+	}
+}
+
+// TestLongRecords checks buckets holding records longer than 255 bytes
+// (written in the long form) beside short ones.
+func TestLongRecords(t *testing.T) {
+	const n = 4000
+	b := NewBuilder(n)
+	val := func(i int) (Kind, string) {
+		if i%3 == 0 {
+			return URL, fmt.Sprintf("http://long.example/%d/%s", i, strings.Repeat("x", 200+i%300))
+		}
+		return genMixed(i)
+	}
+	for i := range n {
+		k, v := val(i)
+		if err := b.Add(k, v, Ref{ID: fmt.Sprintf("indicator--%d", i), Name: strings.Repeat("n", i%200)}); err != nil {
+			t.Fatalf("Add(%v, %q) = %v", k, v, err)
+		}
+	}
+	ix, err := b.Build()
+	if err != nil {
+		t.Fatalf("Build() = %v", err)
+	}
+	for i := range n {
+		k, v := val(i)
+		refs, ok := ix.Lookup(k, v)
+		if !ok || len(refs) != 1 || refs[0].ID != fmt.Sprintf("indicator--%d", i) {
+			t.Fatalf("Lookup(%v, %q) = %v, %v, want indicator--%d", k, v, refs, ok, i)
+		}
+	}
+	for i := n; i < 2*n; i++ {
+		if k, v := val(i); ix.Contains(k, v) {
+			t.Fatalf("Contains(%v, %q) = true, want a miss", k, v)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"strings"
 	"unsafe"
@@ -27,31 +28,101 @@ func (ix *Index) find(k Kind, canon []byte) (uint32, bool) {
 }
 
 // search returns the offset in recs of the refs part of the canonical key
-// with hash h, once the filter has let h through.
+// with hash h, once the filter has let h through. It reads the bucket's
+// tags eight at a time and goes straight to the record whose tag matches,
+// summing the lengths of the records before it rather than reading them.
 func (ix *Index) search(h uint64, k Kind, canon []byte) (uint32, bool) {
-	b := h >> ix.shift
-	tag := ix.tag(h)
-	at, end := ix.buckets[b], ix.buckets[b+1]
-	recs := ix.recs[:end]
-	for at < end {
-		r := recs[at:]
-		rt := r[0]
-		if rt > tag {
-			return 0, false
+	nb := len(ix.buckets)
+	at := ix.buckets[bucketOf(h, nb)]
+	tag := tagOf(h, nb)
+	recs := ix.recs
+	n := uint32(recs[at])
+	if n >= 0x80 {
+		return ix.searchLong(at, tag, k, canon)
+	}
+	tags, lens := at+1, at+1+n
+	base := lens + n
+	for j0 := uint32(0); j0 < n; j0 += 8 {
+		m := zeroBytes(load8(recs, tags+j0) ^ uint64(tag)*0x0101010101010101)
+		if r := n - j0; r < 8 {
+			m &= 1<<(8*r) - 1
 		}
-		kl, n1 := uint64(r[1]), 2
-		if kl >= 0x80 {
-			var n int
-			kl, n = binary.Uvarint(r[1:])
-			n1 = 1 + n
+		for ; m != 0; m &= m - 1 {
+			j := j0 + uint32(bits.TrailingZeros64(m))/8
+			off := base
+			for l := lens; l < lens+j; l += 8 {
+				w := load8(recs, l)
+				if r := lens + j - l; r < 8 {
+					w &= 1<<(8*r) - 1
+				}
+				off += sumBytes(w)
+			}
+			if v, ok := matchRecord(recs, off, k, canon); ok {
+				return v, true
+			}
 		}
-		cl := int(kl >> 4)
-		if rt == tag && Kind(kl&15) == k && string(r[n1:n1+cl]) == string(canon) {
-			return at + uint32(n1+cl), true
-		}
-		at += uint32(n1 + cl + refsLen(r[n1+cl:]))
 	}
 	return 0, false
+}
+
+// searchLong is search in a long bucket.
+func (ix *Index) searchLong(at uint32, tag byte, k Kind, canon []byte) (uint32, bool) {
+	p := ix.recs[at+1:]
+	n, p := uvarint(p)
+	tags, p := p[:n], p[n:]
+	lens := p
+	for range n {
+		lens = lens[uvarintLen(lens):]
+	}
+	off := uint32(len(ix.recs) - len(lens)) // the first record
+	for _, t := range tags {
+		var l uint64
+		l, p = uvarint(p)
+		if t == tag {
+			if v, ok := matchRecord(ix.recs, off, k, canon); ok {
+				return v, true
+			}
+		}
+		off += uint32(l)
+	}
+	return 0, false
+}
+
+// matchRecord reports whether the record at off holds canon of kind k, and
+// where its refs part starts.
+func matchRecord(recs []byte, off uint32, k Kind, canon []byte) (uint32, bool) {
+	r := recs[off:]
+	if Kind(r[0]&15) != k {
+		return 0, false
+	}
+	hl, cl := 1, k.fixedLen()
+	if cl == 0 {
+		kl, n := uint64(r[0]), 1
+		if kl >= 0x80 {
+			kl, n = binary.Uvarint(r)
+		}
+		hl, cl = n, int(kl>>4)
+	}
+	if len(r) < hl+cl || string(r[hl:hl+cl]) != string(canon) {
+		return 0, false
+	}
+	return off + uint32(hl+cl), true
+}
+
+// load8 reads the 8 bytes of b at i (little-endian).
+func load8(b []byte, i uint32) uint64 { return binary.LittleEndian.Uint64(b[i : i+8]) }
+
+// zeroBytes has the high bit of each zero byte of w set, and no other bit.
+func zeroBytes(w uint64) uint64 {
+	const highs = 0x8080808080808080
+	return ^((w&^highs + ^uint64(highs)) | w) & highs
+}
+
+// sumBytes is the sum of the eight bytes of w.
+func sumBytes(w uint64) uint32 {
+	const lo = 0x00ff00ff00ff00ff
+	w = w&lo + w>>8&lo
+	return uint32(w * 0x0001000100010001 >> 48)
 }
 
 // eachRef calls f with every ref of the refs part at v (used on hits

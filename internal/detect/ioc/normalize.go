@@ -80,6 +80,18 @@ func ParseKind(s string) (Kind, error) {
 	return KindInvalid, fmt.Errorf("ioc: unknown kind %q", s)
 }
 
+// fixedLen is the length of the canonical bytes of kind k when all have
+// one length, else 0.
+func (k Kind) fixedLen() int {
+	switch k {
+	case IPv4:
+		return 4
+	case IPv6:
+		return 16
+	}
+	return k.hashLen()
+}
+
 func (k Kind) hashLen() int {
 	switch k {
 	case MD5:
