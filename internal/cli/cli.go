@@ -61,6 +61,7 @@ as STIX 2.1, serves it over TAXII 2.1, and shares it by policy with its peers.`,
 		rulesCmd(e),
 		policyCmd(e),
 		bundleCmd(e),
+		userCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

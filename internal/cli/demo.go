@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -22,7 +23,9 @@ func demoCmd(e *env) *cobra.Command {
 		Short: "Run a node on 127.0.0.1 seeded with real intelligence and print its URLs and a token",
 		Long: `Run a demonstration node on 127.0.0.1: a fresh embedded database seeded with the OASIS
 STIX 2.1 examples and, when ../shared/corpora is present, MITRE ATT&CK and real MISP events.
-It prints the TAXII URLs and an admin token, then serves until interrupted (Ctrl-C).`,
+It prints the TAXII URLs, an admin token and the web console's URL with a login, then serves
+until interrupted (Ctrl-C). With the corpora it also hunts the real attack samples with the
+Windows Sigma rules in the background, so the console shows real alerts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -53,6 +56,10 @@ It prints the TAXII URLs and an admin token, then serves until interrupted (Ctrl
 			if err != nil {
 				return err
 			}
+			consolePW, err := createConsoleUser(ctx, n, name, store.RoleAdmin, "")
+			if err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				// The usual port is taken: any free one will do for a demo.
@@ -68,7 +75,8 @@ It prints the TAXII URLs and an admin token, then serves until interrupted (Ctrl
 			for _, col := range cols {
 				fmt.Fprintf(w, "  collection %-9s %s/taxii2/root/collections/%s/objects/  (%d objects)\n", col.Alias, base, col.ID, col.Objects)
 			}
-			fmt.Fprintf(w, "  health               %s/healthz\n\n", base)
+			fmt.Fprintf(w, "  health               %s/healthz\n", base)
+			fmt.Fprintf(w, "  web console          %s/  (user %s, password %s)\n\n", base, name, consolePW)
 			fmt.Fprintf(w, "  admin token (name %s):\n  %s\n\n", name, token)
 			fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' -H 'Accept: application/taxii+json;version=2.1' %s/taxii2/root/collections/\n", token, base)
 			fmt.Fprintf(w, "  curl -u '%s:%s' '%s/taxii2/root/collections/%s/objects/?match[type]=indicator&limit=5'\n", name, token, base, node.DefaultCollectionAlias)
@@ -79,6 +87,18 @@ It prints the TAXII URLs and an admin token, then serves until interrupted (Ctrl
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintf(w, "Press Ctrl-C to stop. The data stays in %s.\n", dataDir)
+			if corpora != "" {
+				fmt.Fprintf(w, "Hunting the attack samples in the background; alerts appear in the console as they are found.\n")
+				huntCtx, stopHunt := context.WithCancel(ctx)
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					if _, err := demoAlerts(huntCtx, n, corpora, e.stderr); err != nil && huntCtx.Err() == nil {
+						e.log.Error("demo alerts", "err", err)
+					}
+				}()
+				defer func() { stopHunt(); <-done }() // before n.Close
+			}
 			return n.Serve(ctx, ln, node.ServeOptions{})
 		},
 	}

@@ -34,6 +34,7 @@ func TestDependencyRules(t *testing.T) {
 		{"identity", []string{"net/http", "database/sql", mod + "store"}},
 		{"federation/sealed", []string{"net/http", "database/sql", mod + "store"}},
 		{"hunt", []string{"net/http", "database/sql", mod + "store"}},
+		{"web", []string{"database/sql", mod + "store/sqlitestore", mod + "store/pgstore", mod + "node", mod + "taxii/taxiiserver"}},
 	}
 	// Detection engines and inputs take data as parameters and hand alerts
 	// to a callback: never a store, a database or HTTP.

@@ -119,6 +119,10 @@ func (d *Detection) SetIntel(objs []stix.Object) error {
 	return nil
 }
 
+// Rules returns the Sigma rules that loaded (compiled or not); callers must
+// not change them.
+func (d *Detection) Rules() []*sigma.Rule { return d.rules }
+
 // SigmaCompiled is how many Sigma rules compiled.
 func (d *Detection) SigmaCompiled() int { return d.sigmaCompiled }
 

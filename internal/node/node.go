@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,6 +51,9 @@ type Node struct {
 	log      *slog.Logger
 	now      func() time.Time
 	dataDir  string
+	// detection is what the running Sense built (nil while none runs), for
+	// the console's view of the loaded rules.
+	detection atomic.Pointer[Detection]
 }
 
 // Open opens or creates the data directory and its store, and makes sure

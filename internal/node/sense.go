@@ -72,6 +72,8 @@ func (n *Node) Sense(ctx context.Context, o SenseOptions) error {
 	if err != nil {
 		return err
 	}
+	n.detection.Store(det)
+	defer n.detection.Store(nil)
 	n.log.Info("detection ready", "sigma_compiled", det.SigmaCompiled(), "sigma_failed", len(det.SigmaFailed),
 		"ioc_keys", det.IOCIndex.Len(), "stix_patterns", det.STIXReport.Loaded)
 	for _, f := range det.SigmaFailed {

@@ -34,8 +34,8 @@ type ServeOptions struct {
 }
 
 // Handler returns the node's HTTP handler: GET /healthz (no authentication;
-// it says only that the node is up and its store answers) and TAXII 2.1
-// under /taxii2/. It fails on bad options (a malformed public URL).
+// it says only that the node is up and its store answers), TAXII 2.1
+// under /taxii2/, and the web console at / (package web). It fails on bad options (a malformed public URL).
 func (n *Node) Handler(opts ServeOptions) (http.Handler, error) {
 	taxii, err := n.taxiiHandler(opts)
 	if err != nil {
@@ -53,6 +53,19 @@ func (n *Node) Handler(opts ServeOptions) (http.Handler, error) {
 		})))
 	}
 	mux.Handle("GET /metrics", n.authenticated(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// The web console answers everything else (see package web).
+	console, err := n.console(opts)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", console)
+	// Other methods on the node's own GET endpoints stay 405, not the
+	// console's 404.
+	mux.HandleFunc("/healthz", methodNotAllowed)
+	mux.HandleFunc("/metrics", methodNotAllowed)
+	if opts.Federation != nil {
+		mux.HandleFunc("/api/v1/peers", methodNotAllowed)
+	}
 	return mux, nil
 }
 

@@ -116,12 +116,11 @@ func (s *Server) loadAlert(r *http.Request) (*alertDetail, int, error) {
 			d.Event = string(d.Alert.Event)
 		}
 	}
-	if s.o.Rules != nil {
-		for _, ri := range s.o.Rules() {
-			if ri.ID == a.RuleID {
-				d.Rule = &ri
-				break
-			}
+	rules, _ := s.o.Rules()
+	for _, ri := range rules {
+		if ri.ID == a.RuleID {
+			d.Rule = &ri
+			break
 		}
 	}
 	d.Form = triageForm{Assignee: a.Triage.Assignee, Verdict: a.Triage.Verdict, Note: a.Triage.Note}

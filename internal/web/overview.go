@@ -267,7 +267,8 @@ func heatClass(n int) string {
 const attackScanLimit = 20000
 
 func (s *Server) attackPage(w http.ResponseWriter, r *http.Request) {
-	d := attackData{RulesLoaded: s.o.Rules != nil, AlertsAvailable: s.alerts != nil}
+	rs, loaded := s.o.Rules()
+	d := attackData{RulesLoaded: loaded, AlertsAvailable: s.alerts != nil}
 	tags, err := s.scanTags(r.Context(), attackScanLimit)
 	if err != nil {
 		s.internal(w, r, err)
@@ -276,8 +277,7 @@ func (s *Server) attackPage(w http.ResponseWriter, r *http.Request) {
 	d.Scanned = tags.Scanned
 	rules := map[string]int{}
 	tacticOf := map[string]string{}
-	if s.o.Rules != nil {
-		rs := s.o.Rules()
+	if loaded {
 		d.RuleCount = len(rs)
 		for _, ri := range rs {
 			var techs []string

@@ -38,7 +38,7 @@ func CreateUser(ctx context.Context, users store.Users, name string, role store.
 	}
 	if err := users.CreateUser(ctx, store.User{Name: name, Role: role, PasswordHash: hash}); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("a user named %q exists already: %w", name, err)
+			return fmt.Errorf("a user named %q exists already (%w)", name, store.ErrConflict)
 		}
 		return fmt.Errorf("create user: %w", err)
 	}

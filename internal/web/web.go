@@ -51,9 +51,9 @@ type Options struct {
 	DefaultCollection string
 	// Peers returns the federation's peer states (nil: no federation configured).
 	Peers func() []federation.State
-	// Rules returns the detection rules the node has loaded (nil: the node
-	// runs no detection).
-	Rules func() []RuleInfo
+	// Rules returns the detection rules the node has loaded, and false while
+	// it runs no detection (nil: never).
+	Rules func() ([]RuleInfo, bool)
 	// Secure marks cookies Secure (set when the node serves HTTPS).
 	Secure bool
 	Logger *slog.Logger
@@ -119,6 +119,9 @@ func New(o Options) (*Server, error) {
 	rand.Read(dummy)
 	if s.dummyHash, err = HashPassword(base64.RawStdEncoding.EncodeToString(dummy)); err != nil {
 		return nil, err
+	}
+	if s.o.Rules == nil {
+		s.o.Rules = func() ([]RuleInfo, bool) { return nil, false }
 	}
 	s.routes()
 	return s, nil

@@ -107,9 +107,9 @@ func newFixture(t *testing.T) *fixture {
 			defer f.mu.Unlock()
 			return append([]federation.State(nil), f.peers...)
 		},
-		Rules: func() []RuleInfo {
+		Rules: func() ([]RuleInfo, bool) {
 			return []RuleInfo{{ID: "rule-0", Title: "Suspicious thing", Level: "high", Path: "rules/r0.yml", Tags: []string{"attack.execution", "attack.t1059.001"}},
-				{ID: "rule-9", Title: "Covered only", Tags: []string{"attack.persistence", "attack.t1547"}}}
+				{ID: "rule-9", Title: "Covered only", Tags: []string{"attack.persistence", "attack.t1547"}}}, true
 		}})
 	if err != nil {
 		t.Fatal(err)
