@@ -17,7 +17,7 @@ func malware(id string, modified time.Time) stix.Object {
 	return stix.Object{ID: id, Type: "malware", SpecVersion: "2.1", Created: created, Modified: modified, Raw: []byte(raw)}
 }
 
-// TestIDHashCollision forges two ids that share an index hash and checks
+// TestIDHashCollision forges two ids that share a key of object_ids and checks
 // that they stay distinct objects for Put, Query and Delete.
 func TestIDHashCollision(t *testing.T) {
 	ctx := context.Background()
@@ -31,8 +31,8 @@ func TestIDHashCollision(t *testing.T) {
 	if _, err := db.Put(ctx, c.ID, []stix.Object{malware(a, t1)}); err != nil {
 		t.Fatal(err)
 	}
-	// Make a's rows hash like b, as a collision would.
-	if _, err := db.w.ExecContext(ctx, `UPDATE objects SET idh = ? WHERE id = ?`, idHash(b), a); err != nil {
+	// Make a's rows share b's key, as a collision would.
+	if _, err := db.w.ExecContext(ctx, `UPDATE object_ids SET h = ? WHERE date_added IN (SELECT date_added FROM objects WHERE id = ?)`, keyHash(b), a); err != nil {
 		t.Fatal(err)
 	}
 	res, err := db.Put(ctx, c.ID, []stix.Object{malware(b, t1), malware(b, t1.Add(time.Hour))})
@@ -72,6 +72,10 @@ func TestIDHashCollision(t *testing.T) {
 	var left int
 	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE id = ?`, a).Scan(&left); err != nil || left != 1 {
 		t.Fatalf("after deleting b, a has %d rows (%v), want 1", left, err)
+	}
+	// a's key, shared with b, must have stayed.
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM object_ids WHERE h = ?`, keyHash(b)).Scan(&left); err != nil || left != 1 {
+		t.Fatalf("after deleting b, %d keys are left (%v), want a's", left, err)
 	}
 }
 

@@ -3,11 +3,15 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/shieldwall/shieldwall/internal/stix"
+	"github.com/shieldwall/shieldwall/internal/store"
 )
 
 // TestMigrations checks that Open records every embedded migration once and
@@ -119,5 +123,91 @@ func TestLoadMigrationsRejects(t *testing.T) {
 		if _, err := loadMigrations(fsys, "m"); err == nil {
 			t.Errorf("loadMigrations(%s) succeeded, want an error", name)
 		}
+	}
+}
+
+// TestMigrateObjectIDs opens a file whose objects were stored before
+// migration 0005 (the id index on objects) and checks that the keys it
+// moves into object_ids are the ones Put computes: stored versions are found
+// again (Put is a no-op for them), by id queries and by Delete.
+func TestMigrateObjectIDs(t *testing.T) {
+	ctx := context.Background()
+	ms, err := loadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []migration
+	for _, m := range ms {
+		if m.Version < 5 {
+			before = append(before, m)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", path+"?_txlock=immediate&_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	if err := migrate(ctx, raw, before, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO collections (pk, id, title, description, media_types, created)
+		VALUES (1, '2e3f2a34-5b1c-4f4e-9d0e-000000000001', 'c', '', '[]', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	// Ids chosen so that their hashes fall on both sides of zero.
+	var objs []struct {
+		id string
+		da int64
+	}
+	for i := range 64 {
+		id := fmt.Sprintf("malware--%08x-1111-4111-8111-111111111111", i*0x03f0f0f1)
+		da := int64(1_600_000_000_000_000 + i)
+		objs = append(objs, struct {
+			id string
+			da int64
+		}{id, da})
+		m := malware(id, t1)
+		if _, err := raw.ExecContext(ctx, `INSERT INTO objects (date_added, coll, id, idh, type, spec_version, version, created, modified, revoked, is_latest, is_first, raw)
+			VALUES (?, 1, ?, ?, 'malware', '2.1', ?, ?, ?, 0, 1, 1, ?)`, da, id, idHash(id), t1.UnixNano(), m.Created.UnixNano(), t1.UnixNano(), m.Raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.ExecContext(ctx, `UPDATE date_added_clock SET last = ?`, objs[len(objs)-1].da); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const coll = "2e3f2a34-5b1c-4f4e-9d0e-000000000001"
+	var neg, pos bool
+	for _, o := range objs {
+		neg, pos = neg || keyHash(o.id) < 0, pos || keyHash(o.id) >= 0
+		res, err := db.Put(ctx, coll, []stix.Object{malware(o.id, t1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Added || res[0].DateAdded.UnixMicro() != o.da {
+			t.Fatalf("Put(%s) after the migration = %+v, want the stored version (date_added %d)", o.id, res[0], o.da)
+		}
+		page, err := db.Query(ctx, coll, store.Filter{IDs: []string{o.id}})
+		if err != nil || len(page.Records) != 1 {
+			t.Fatalf("Query(%s) = %d records, %v; want 1", o.id, len(page.Records), err)
+		}
+	}
+	if !neg || !pos {
+		t.Fatalf("the ids' keys are not of both signs (neg %v, pos %v): pick others", neg, pos)
+	}
+	if n, err := db.Delete(ctx, coll, objs[0].id, store.VersionMatch{}); err != nil || n != 1 {
+		t.Fatalf("Delete = %d, %v; want 1", n, err)
+	}
+	var keys int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM object_ids`).Scan(&keys); err != nil || keys != len(objs)-1 {
+		t.Fatalf("object_ids holds %d keys (%v), want %d", keys, err, len(objs)-1)
 	}
 }

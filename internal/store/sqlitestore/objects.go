@@ -22,15 +22,19 @@ func (db *DB) Delete(ctx context.Context, collectionID, objectID string, vm stor
 		if err != nil {
 			return err
 		}
+		// The rows of this object: those whose key is the id's, and whose id
+		// is (another id may share the key).
+		const rowsOf = `date_added IN (SELECT date_added FROM object_ids WHERE coll = ?1 AND h = ?2) AND id = ?3`
+		h := keyHash(objectID)
 		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE coll = ? AND idh = ? AND id = ?`, coll, idHash(objectID), objectID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE `+rowsOf, coll, h, objectID).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
 			return fmt.Errorf("object %q: %w", objectID, store.ErrNotFound)
 		}
-		q := `DELETE FROM objects WHERE coll = ? AND idh = ? AND id = ?`
-		args := []any{coll, idHash(objectID), objectID}
+		q := `DELETE FROM objects WHERE ` + rowsOf
+		args := []any{coll, h, objectID}
 		if !isZero(vm) {
 			cond, cargs := versionCond(vm)
 			q += " AND " + cond
@@ -43,13 +47,21 @@ func (db *DB) Delete(ctx context.Context, collectionID, objectID string, vm stor
 		if deleted, err = r.RowsAffected(); err != nil {
 			return err
 		}
-		if deleted == 0 || deleted == n {
+		if deleted == 0 {
+			return nil
+		}
+		// Drop the keys whose rows went.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM object_ids WHERE coll = ?1 AND h = ?2
+			AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.date_added = object_ids.date_added)`, coll, h); err != nil {
+			return err
+		}
+		if deleted == n {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE objects SET
-			is_latest = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND idh = ?3 AND id = ?2)),
-			is_first  = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND idh = ?3 AND id = ?2))
-			WHERE coll = ?1 AND idh = ?3 AND id = ?2`, coll, objectID, idHash(objectID))
+			is_latest = (version = (SELECT max(version) FROM objects WHERE `+rowsOf+`)),
+			is_first  = (version = (SELECT min(version) FROM objects WHERE `+rowsOf+`))
+			WHERE `+rowsOf, coll, h, objectID)
 		return err
 	})
 	if err != nil {

@@ -1,10 +1,12 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/shieldwall/shieldwall/internal/stix"
@@ -12,23 +14,31 @@ import (
 	"github.com/shieldwall/shieldwall/internal/store/storetime"
 )
 
-// insertChunk is how many rows one multi-row INSERT of Put carries.
-const insertChunk = 64
+// insertChunk is how many rows one multi-row INSERT of Put carries into
+// objects, keyChunk how many into object_ids.
+const (
+	insertChunk = 64
+	keyChunk    = 256
+)
 
 const (
-	// putProbeSQL lists every stored version of the ids in the JSON array ?2.
-	putProbeSQL = `SELECT id, version, date_added, is_latest FROM objects
-		WHERE coll = ?1 AND idh IN (SELECT value FROM json_each(?2))`
+	// putProbeSQL lists every stored version of the ids whose keys are in
+	// the JSON array ?2 (and of any other id sharing a key).
+	putProbeSQL = `SELECT o.id, o.version, o.date_added FROM object_ids k CROSS JOIN objects o
+		ON o.date_added = k.date_added WHERE k.coll = ?1 AND k.h IN (SELECT value FROM json_each(?2))`
 	putInsertCols  = `INSERT INTO objects (date_added, coll, id, idh, type, spec_version, version, created, modified, revoked, is_latest, is_first, raw) VALUES `
 	putInsertRow   = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	putInsertArgs  = 13
-	putUnlatestSQL = `UPDATE objects SET is_latest = 0 WHERE coll = ? AND idh = ? AND id = ? AND is_latest = 1`
-	putUnfirstSQL  = `UPDATE objects SET is_first = 0 WHERE coll = ? AND idh = ? AND id = ? AND is_first = 1`
+	putKeyCols     = `INSERT INTO object_ids (coll, h, date_added) VALUES `
+	putKeyRow      = `(?, ?, ?)`
+	putKeyArgs     = 3
+	putUnlatestSQL = `UPDATE objects SET is_latest = 0 WHERE date_added = ?`
+	putUnfirstSQL  = `UPDATE objects SET is_first = 0 WHERE date_added = ?`
 )
 
 // putStmts are Put's statements, prepared once on the writer connection.
 type putStmts struct {
-	probe, insert1, insertN, unlatest, unfirst *sql.Stmt
+	probe, insert1, insertN, key1, keyN, unlatest, unfirst *sql.Stmt
 }
 
 func (db *DB) preparePut(ctx context.Context) error {
@@ -45,6 +55,8 @@ func (db *DB) preparePut(ctx context.Context) error {
 		probe:    prep(putProbeSQL),
 		insert1:  prep(putInsertCols + putInsertRow),
 		insertN:  prep(putInsertCols + strings.Repeat(putInsertRow+", ", insertChunk-1) + putInsertRow),
+		key1:     prep(putKeyCols + putKeyRow),
+		keyN:     prep(putKeyCols + strings.Repeat(putKeyRow+", ", keyChunk-1) + putKeyRow),
 		unlatest: prep(putUnlatestSQL),
 		unfirst:  prep(putUnfirstSQL),
 	}
@@ -52,19 +64,21 @@ func (db *DB) preparePut(ctx context.Context) error {
 }
 
 func (p putStmts) close() {
-	for _, s := range []*sql.Stmt{p.probe, p.insert1, p.insertN, p.unlatest, p.unfirst} {
+	for _, s := range []*sql.Stmt{p.probe, p.insert1, p.insertN, p.key1, p.keyN, p.unlatest, p.unfirst} {
 		if s != nil {
 			s.Close()
 		}
 	}
 }
 
-// idState is what Put knows of the stored versions of one id.
+// idState is what Put knows of the stored versions of one id: all of them,
+// so the rows flagged is_latest and is_first are those of latestDA and
+// firstDA.
 type idState struct {
-	n          int
-	maxV, minV int64
-	latestDA   int64
-	versions   map[int64]int64 // version → date_added
+	n                 int
+	maxV, minV        int64
+	latestDA, firstDA int64
+	versions          map[int64]int64 // version → date_added
 }
 
 func (st *idState) add(v, da int64) {
@@ -72,7 +86,7 @@ func (st *idState) add(v, da int64) {
 		st.maxV, st.latestDA = v, da
 	}
 	if st.n == 0 || v < st.minV {
-		st.minV = v
+		st.minV, st.firstDA = v, da
 	}
 	st.n++
 	st.versions[v] = da
@@ -127,7 +141,11 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 	if err := tx.QueryRowContext(ctx, `SELECT last FROM date_added_clock WHERE id = 1`).Scan(&last); err != nil {
 		return nil, fmt.Errorf("read date_added clock: %w", err)
 	}
-	states, err := db.probe(ctx, tx, coll, objs)
+	keys := make([]idKey, len(objs))
+	for i := range objs {
+		keys[i] = idKey{h: keyHash(objs[i].ID)}
+	}
+	states, err := db.probe(ctx, tx, coll, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +168,10 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 		return nil
 	}
 
-	added := false
+	added := keys[:0] // the keys of the rows inserted, reusing keys
 	for i := range objs {
 		o := &objs[i]
+		h := keys[i].h
 		versioned := !o.Version().IsZero()
 		st := states[o.ID]
 		if st != nil && !versioned {
@@ -174,17 +193,17 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 		isLatest := st == nil || v > st.maxV
 		isFirst := st == nil || v < st.minV
 		if st != nil && (isLatest || isFirst) {
-			// An older row of this id may still be pending: write it first.
+			// The row losing its flag may still be pending: write it first.
 			if err := flush(); err != nil {
 				return nil, fmt.Errorf("object %s: %w", o.ID, err)
 			}
 			if isLatest {
-				if _, err := tx.StmtContext(ctx, db.put.unlatest).ExecContext(ctx, coll, idHash(o.ID), o.ID); err != nil {
+				if _, err := tx.StmtContext(ctx, db.put.unlatest).ExecContext(ctx, st.latestDA); err != nil {
 					return nil, fmt.Errorf("object %s: %w", o.ID, err)
 				}
 			}
 			if isFirst {
-				if _, err := tx.StmtContext(ctx, db.put.unfirst).ExecContext(ctx, coll, idHash(o.ID), o.ID); err != nil {
+				if _, err := tx.StmtContext(ctx, db.put.unfirst).ExecContext(ctx, st.firstDA); err != nil {
 					return nil, fmt.Errorf("object %s: %w", o.ID, err)
 				}
 			}
@@ -202,28 +221,72 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 		}
 		st.add(v, da)
 		res[i] = store.PutResult{Added: true, DateAdded: storetime.FromMicros(da)}
-		added = true
+		added = append(added, idKey{h: h, da: da})
 	}
 	if err := flush(); err != nil {
 		return nil, fmt.Errorf("insert: %w", err)
 	}
-	if added {
-		if _, err := tx.ExecContext(ctx, `UPDATE date_added_clock SET last = ? WHERE id = 1`, last); err != nil {
-			return nil, fmt.Errorf("write date_added clock: %w", err)
-		}
+	if len(added) == 0 {
+		return res, nil
+	}
+	if err := db.insertKeys(ctx, tx, coll, added); err != nil {
+		return nil, fmt.Errorf("insert ids: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE date_added_clock SET last = ? WHERE id = 1`, last); err != nil {
+		return nil, fmt.Errorf("write date_added clock: %w", err)
 	}
 	return res, nil
 }
 
-// probe loads the stored versions of the ids among objs. Rows of other ids
-// that share a hash come back too; they are keyed by their own id, so they
-// never stand for an object of the batch.
-func (db *DB) probe(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Object) (map[string]*idState, error) {
-	hashes := make([]int64, len(objs))
-	for i := range objs {
-		hashes[i] = idHash(objs[i].ID)
+// idKey is one entry of object_ids (within a collection): the top 32 bits
+// of the id's hash and the date_added of the row.
+type idKey struct{ h, da int64 }
+
+// keyHash is the h of object_ids for an id: idHash >> 32, as migration 0005
+// computes it in SQL. It must never change: it is stored.
+func keyHash(id string) int64 { return idHash(id) >> 32 }
+
+// insertKeys adds the keys of the rows just inserted to object_ids, in key
+// order: an ordered sweep visits each page of that B-tree once however many
+// keys land on it, where input order (random ids) would jump from page to
+// page for every key.
+func (db *DB) insertKeys(ctx context.Context, tx *sql.Tx, coll int64, keys []idKey) error {
+	slices.SortFunc(keys, func(a, b idKey) int {
+		if c := cmp.Compare(a.h, b.h); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.da, b.da)
+	})
+	args := make([]any, 0, keyChunk*putKeyArgs)
+	keyN := tx.StmtContext(ctx, db.put.keyN)
+	for len(keys) >= keyChunk {
+		args = args[:0]
+		for _, k := range keys[:keyChunk] {
+			args = append(args, coll, k.h, k.da)
+		}
+		if _, err := keyN.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		keys = keys[keyChunk:]
 	}
-	js, err := json.Marshal(hashes)
+	key1 := tx.StmtContext(ctx, db.put.key1)
+	for _, k := range keys {
+		if _, err := key1.ExecContext(ctx, coll, k.h, k.da); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// probe loads the stored versions of the ids whose keys are given. Rows of
+// other ids that share a key come back too; they are keyed by their own id,
+// so they never stand for an object of the batch.
+func (db *DB) probe(ctx context.Context, tx *sql.Tx, coll int64, keys []idKey) (map[string]*idState, error) {
+	hs := make([]int64, len(keys))
+	for i, k := range keys {
+		hs[i] = k.h
+	}
+	js, err := json.Marshal(hs)
 	if err != nil {
 		return nil, err
 	}
@@ -235,11 +298,10 @@ func (db *DB) probe(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 	states := map[string]*idState{}
 	for rows.Next() {
 		var (
-			id       string
-			v, da    int64
-			isLatest bool
+			id    string
+			v, da int64
 		)
-		if err := rows.Scan(&id, &v, &da, &isLatest); err != nil {
+		if err := rows.Scan(&id, &v, &da); err != nil {
 			return nil, fmt.Errorf("probe: %w", err)
 		}
 		st := states[id]
@@ -255,8 +317,8 @@ func (db *DB) probe(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 	return states, nil
 }
 
-// idHash is the 64-bit FNV-1a hash of a STIX id, the key of the id index.
-// It must never change: it is stored.
+// idHash is the 64-bit FNV-1a hash of a STIX id, kept in objects.idh; its
+// top 32 bits key object_ids (keyHash). It must never change: it is stored.
 func idHash(id string) int64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(id); i++ {

@@ -136,7 +136,8 @@ const selectCols = `SELECT date_added, id, type, spec_version, version, created,
 // date_added after. The index each shape uses is named, not left to the
 // planner, whose choice without statistics (a new file) can be a scan of
 // the whole collection:
-//   - ids: objects_version, then a sort of the few matches;
+//   - ids: the rows object_ids gives for their keys (NOT INDEXED leaves
+//     only the rowid to look them up by), then a sort of the few matches;
 //   - one type: objects_type, already in date_added order;
 //   - a few types: one objects_type scan per type, merged (UNION ALL);
 //   - otherwise objects_latest (the default) or objects_coll, in order.
@@ -144,11 +145,12 @@ func buildQuery(coll, after int64, f store.Filter, limit int) (string, []any) {
 	ids, types := dedup(f.IDs), dedup(f.Types)
 	var b strings.Builder
 	var args []any
-	// leg writes one SELECT; typ is "" or the one type it is limited to.
+	// leg writes one SELECT; index is "" or an INDEXED BY / NOT INDEXED
+	// clause, typ "" or the one type it is limited to.
 	leg := func(index, typ string) {
 		b.WriteString(selectCols)
 		if index != "" {
-			b.WriteString("INDEXED BY " + index + " ")
+			b.WriteString(index + " ")
 		}
 		b.WriteString("WHERE coll = ? AND date_added > ?")
 		args = append(args, coll, after)
@@ -160,9 +162,10 @@ func buildQuery(coll, after int64, f store.Filter, limit int) (string, []any) {
 			args = append(args, cargs...)
 		}
 		if len(ids) > 0 {
-			b.WriteString(" AND idh IN (?" + strings.Repeat(", ?", len(ids)-1) + ")")
+			b.WriteString(" AND date_added IN (SELECT date_added FROM object_ids WHERE coll = ? AND h IN (?" + strings.Repeat(", ?", len(ids)-1) + "))")
+			args = append(args, coll)
 			for _, id := range ids {
-				args = append(args, idHash(id))
+				args = append(args, keyHash(id))
 			}
 		}
 		args = inList(&b, "id", ids, args)
@@ -176,15 +179,15 @@ func buildQuery(coll, after int64, f store.Filter, limit int) (string, []any) {
 	}
 	switch {
 	case len(ids) > 0:
-		leg("objects_version", "")
+		leg("NOT INDEXED", "")
 	case len(types) == 1:
-		leg("objects_type", types[0])
+		leg("INDEXED BY objects_type", types[0])
 	case len(types) > 1 && len(types) <= maxTypeLegs:
 		for i, typ := range types {
 			if i > 0 {
 				b.WriteString(" UNION ALL ")
 			}
-			leg("objects_type", typ)
+			leg("INDEXED BY objects_type", typ)
 		}
 	default:
 		leg("", "")
