@@ -11,9 +11,7 @@ import (
 )
 
 // TestBandwidthBudget: pushing over a 32 kbit/s budget takes at least the
-// time the bytes on the wire need at that rate (minus the one-second
-// burst), and pages stay within the bytes the link carries in the target
-// page time.
+// time the bytes on the wire need at that rate (minus the limiter's burst).
 func TestBandwidthBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes about two seconds of throttled transfer")

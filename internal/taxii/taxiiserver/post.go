@@ -21,9 +21,9 @@ const maxMessageLen = 1024
 // object by object, validates each, stores the valid ones in one Put and
 // answers 202 with a (complete) status resource, which it also stores. The
 // answer has every count, the failures and the pendings, but not the list
-// of successes (optional in TAXII 2.1): one entry per object stored, it
-// costs a sender on a slow link about a tenth of what it sent. GET
-// status/{id} gives the whole resource.
+// of successes (optional in TAXII 2.1): an id and a version for every
+// object stored, sent back over what may be a slow link for a sender that
+// needs only the failures. GET status/{id} gives the whole resource.
 func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, caller store.Token) error {
 	c, err := s.collectionFor(r, caller, needWrite)
 	if err != nil {
