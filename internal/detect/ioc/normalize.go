@@ -11,13 +11,13 @@
 // Bloom filter over the hashes (10 bits a key, one 64-bit word a probe)
 // answers most misses before anything is parsed. Only when it says yes are
 // the bucket table and the records read. The records sit in one byte
-// array, sorted by hash: a one-byte tag, the kind and length, the canonical
-// bytes and the source written compactly in place (see refs.go), so that a
-// hit is verified against the exact value (no false positive comes out)
-// and its source read in one short stretch of memory. A table of bucket
-// offsets (one per about four keys) finds the records of a hash. A Ref is
-// built only when Lookup returns it; Contains and the Matcher's path build
-// none.
+// array in buckets of about four by hash, each bucket starting with its
+// records' tags and lengths so that a look-up goes straight to the record
+// of its tag; a record holds the kind (and length), the canonical bytes and
+// the source written compactly in place (see refs.go), so that a hit is
+// verified against the exact value (no false positive comes out) and its
+// source read in one short stretch of memory. A Ref is built only when
+// Lookup returns it; Contains and the Matcher's path build none.
 //
 // Look-ups allocate nothing on a miss: a dotted quad of digits and dots,
 // a hex digest (folded to lower case eight digits at a time as it is
