@@ -143,37 +143,64 @@ func (s *Server) peers() []federation.State {
 	return s.o.Peers()
 }
 
-// chartJSON buckets alerts by hour over the last day, or the day before the
-// newest alert when the last day had none (replayed or hunted logs).
+// chartJSON buckets alerts by hour over the last day. When the last day
+// had none (hunted or replayed logs), it spans the event times of the
+// newest alerts instead, in about 30 buckets of a round size.
 func (s *Server) chartJSON(ctx context.Context) (string, string, error) {
 	if s.triage == nil {
 		return "", "", nil
 	}
-	const n = 24
+	n := 24
 	step := time.Hour
 	end := s.now().Truncate(step).Add(step)
 	note := "last 24 hours, by hour"
-	buckets, err := s.triage.AlertHistogram(ctx, end.Add(-n*step), step, n)
+	buckets, err := s.triage.AlertHistogram(ctx, end.Add(-time.Duration(n)*step), step, n)
 	if err != nil {
 		return "", "", err
 	}
-	if len(buckets) == 0 {
-		newest, err := s.triage.QueryAlerts(ctx, store.AlertQuery{Limit: 1})
+	if len(buckets) == 0 && s.alerts != nil {
+		recent, err := s.alerts.Alerts(ctx, store.AlertFilter{Limit: 1000})
 		if err != nil {
 			return "", "", err
 		}
-		if len(newest) == 1 && !newest[0].Time.IsZero() {
-			end = newest[0].Time.Truncate(step).Add(step)
-			note = "no alerts in the last 24 hours: the 24 hours before the newest alert's event time (" + fmtTime(newest[0].Time) + "), by hour"
-			if buckets, err = s.triage.AlertHistogram(ctx, end.Add(-n*step), step, n); err != nil {
+		var lo, hi time.Time
+		for _, a := range recent {
+			if a.Time.IsZero() {
+				continue
+			}
+			if lo.IsZero() || a.Time.Before(lo) {
+				lo = a.Time
+			}
+			if a.Time.After(hi) {
+				hi = a.Time
+			}
+		}
+		if !lo.IsZero() {
+			step = time.Hour
+			for _, st := range []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 91 * 24 * time.Hour, 365 * 24 * time.Hour} {
+				step = st
+				if hi.Sub(lo)/st < 30 {
+					break
+				}
+			}
+			start := lo.Truncate(step)
+			end = hi.Truncate(step).Add(step)
+			n = int(end.Sub(start) / step)
+			note = fmt.Sprintf("no alerts in the last 24 hours: the event times of the newest %d alerts, %s to %s, per %s",
+				len(recent), fmtTime(lo), fmtTime(hi), stepName(step))
+			if buckets, err = s.triage.AlertHistogram(ctx, start, step, n); err != nil {
 				return "", "", err
 			}
 		}
 	}
-	start := end.Add(-n * step)
+	start := end.Add(-time.Duration(n) * step)
+	layout := "01-02 15:04"
+	if step >= 24*time.Hour {
+		layout = "2006-01-02"
+	}
 	labels := make([]string, n)
 	for i := range labels {
-		labels[i] = start.Add(time.Duration(i) * step).UTC().Format("01-02 15:04")
+		labels[i] = start.Add(time.Duration(i) * step).UTC().Format(layout)
 	}
 	series := map[string][]int{}
 	for _, l := range levels {
@@ -187,6 +214,24 @@ func (s *Server) chartJSON(ctx context.Context) (string, string, error) {
 	}
 	out, _ := json.Marshal(map[string]any{"labels": labels, "levels": levels, "series": series})
 	return string(out), note, nil
+}
+
+func stepName(d time.Duration) string {
+	switch d {
+	case time.Hour:
+		return "hour"
+	case 6 * time.Hour:
+		return "6 hours"
+	case 24 * time.Hour:
+		return "day"
+	case 7 * 24 * time.Hour:
+		return "week"
+	case 30 * 24 * time.Hour:
+		return "30 days"
+	case 91 * 24 * time.Hour:
+		return "quarter"
+	}
+	return "year"
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {

@@ -81,6 +81,14 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func urlPathEscape(s string) string { return url.PathEscape(s) }
 
+// baseName is the last element of a path (for long log file names).
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 && i < len(p)-1 {
+		return p[i+1:]
+	}
+	return p
+}
+
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"

@@ -134,6 +134,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"linkCls":  linkClass,
 		"bytes":    humanBytes,
 		"add":      func(a, b int) int { return a + b },
+		"base":     baseName,
 	}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {

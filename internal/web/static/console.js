@@ -53,7 +53,7 @@
         { selector: "edge", style: { "width": 2, "line-color": "#4a5d70", "curve-style": "bezier", "target-arrow-shape": "triangle", "target-arrow-color": "#4a5d70", "label": "data(label)", "font-size": 9, "color": "#9fb1c2", "text-rotation": "autorotate" } },
         { selector: "edge[link]", style: { "line-color": function (e) { return colours[e.data("link")] || colours.unknown; }, "target-arrow-shape": "none" } }
       ],
-      userZoomingEnabled: true, boxSelectionEnabled: false
+      userZoomingEnabled: true, boxSelectionEnabled: false, minZoom: 0.2, maxZoom: 1.5
     });
   }
 
@@ -67,8 +67,8 @@
       backgroundColor: "transparent",
       textStyle: { color: "#d7e1ea" },
       tooltip: { trigger: "axis" },
-      legend: { textStyle: { color: "#d7e1ea" } },
-      grid: { left: 40, right: 10, top: 30, bottom: 30 },
+      legend: { top: 0, textStyle: { color: "#d7e1ea" } },
+      grid: { left: 40, right: 10, top: 36, bottom: 30 },
       xAxis: { type: "category", data: d.labels, axisLabel: { color: "#7f92a5" } },
       yAxis: { type: "value", minInterval: 1, axisLabel: { color: "#7f92a5" }, splitLine: { lineStyle: { color: "#243140" } } },
       series: d.levels.slice().reverse().map(function (l) {
