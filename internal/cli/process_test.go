@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -378,7 +380,9 @@ func TestProcessDemo(t *testing.T) {
 	discoveryRE := regexp.MustCompile(`^\s*TAXII 2\.1 discovery\s+(http://127\.0\.0\.1:\d+)/taxii2/$`)
 	nameRE := regexp.MustCompile(`^\s*admin token \(name (\S+)\):$`)
 	tokenLineRE := regexp.MustCompile(`^\s*(swt_[A-Za-z0-9_-]{43})$`)
+	consoleRE := regexp.MustCompile(`^\s*web console\s+(http://127\.0\.0\.1:\d+)/\s+\(user (\S+), password (\S+)\)$`)
 	var base, name, token string
+	var consoleURL, consoleUser, consolePW string
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -402,6 +406,9 @@ read:
 			}
 			if m := nameRE.FindStringSubmatch(l); m != nil {
 				name = m[1]
+			}
+			if m := consoleRE.FindStringSubmatch(l); m != nil {
+				consoleURL, consoleUser, consolePW = m[1], m[2], m[3]
 			}
 			if m := tokenLineRE.FindStringSubmatch(l); m != nil && name != "" {
 				token = m[1]
@@ -428,6 +435,31 @@ read:
 	resp, body := call(t, "GET", root+"collections/default/objects/?match[type]=indicator", bearer(token), "")
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"type":"indicator"`)) {
 		t.Errorf("GET default indicators of the demo = %d %s, want the seeded indicators", resp.StatusCode, tail(string(body), 500))
+	}
+	// The printed console login works.
+	if consoleURL != base || consoleUser == "" {
+		t.Fatalf("demo stdout lacks the console URL and login:\n%s", strings.Join(stdout, "\n"))
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	lr, err := hc.Get(consoleURL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, _ := io.ReadAll(lr.Body)
+	lr.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(lb)
+	if m == nil {
+		t.Fatalf("console login page has no CSRF token:\n%s", lb)
+	}
+	resp, err = hc.PostForm(consoleURL+"/login", url.Values{"csrf": {string(m[1])}, "name": {consoleUser}, "password": {consolePW}, "next": {"/alerts"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("<h1>Alerts</h1>")) {
+		t.Errorf("console sign-in with the printed login = %d, want the alerts page:\n%s", resp.StatusCode, tail(string(body), 500))
 	}
 	p.stop(t)
 }
