@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -106,7 +107,8 @@ func WithReaders(n int) Option {
 // same file at once. Every connection runs in WAL mode with
 // synchronous=NORMAL (a crash may lose the last commits, never corrupt),
 // foreign keys on, the busy timeout and a 32 MiB page cache; WAL is
-// checkpointed every 32 MiB. Errors: store.ErrInvalid for a path that is
+// checkpointed in the background after each commit. A new file gets 16 KiB
+// pages; an existing one keeps its page size. Errors: store.ErrInvalid for a path that is
 // not a plain file name; otherwise the file could not be opened or migrated.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	o := options{
@@ -120,6 +122,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlitestore: open %q: want a plain file path: %w", path, store.ErrInvalid)
+	}
+	if err := initFile(path, o.busyTimeout); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.busyTimeout.Milliseconds()))
@@ -180,6 +185,31 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	db.cp, db.kick, db.cpStop, db.cpDone = cp, make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go db.checkpointer()
 	return db, nil
+}
+
+// pageSize is the page size of a new file. Rows (about 800 bytes for an
+// indicator) fill a 16 KiB page to within 3%, where a 4 KiB page left 17%
+// of the table unused, and each page is one write to the WAL and one to
+// the file at checkpoint.
+const pageSize = 16384
+
+// initFile gives a new (absent or empty) database file its page size and WAL
+// mode. It has to run before any other pragma: the driver applies a DSN's
+// pragmas in alphabetical order, so journal_mode would fix the page size at
+// the default before page_size is seen. An existing file is left as it is.
+func initFile(path string, busy time.Duration) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		return nil
+	}
+	db, err := sql.Open("sqlite", path+"?"+url.Values{"_pragma": {fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds())}}.Encode())
+	if err != nil {
+		return err
+	}
+	_, err = db.Exec(fmt.Sprintf(`PRAGMA page_size = %d`, pageSize))
+	if err == nil {
+		_, err = db.Exec(`PRAGMA journal_mode = WAL`)
+	}
+	return errors.Join(err, db.Close())
 }
 
 // checkpointer copies committed WAL pages into the database file while the

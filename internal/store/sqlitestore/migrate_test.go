@@ -211,3 +211,37 @@ func TestMigrateObjectIDs(t *testing.T) {
 		t.Fatalf("object_ids holds %d keys (%v), want %d", keys, err, len(objs)-1)
 	}
 }
+
+// TestPageSize checks that a new file gets pageSize and WAL mode, and that a
+// file made with another page size keeps it.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.db")
+	raw, err := sql.Open("sqlite", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`PRAGMA page_size = 4096; CREATE TABLE x (y)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	for path, want := range map[string]int{filepath.Join(dir, "new.db"): pageSize, old: 4096} {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var size int
+		var mode string
+		if err := db.r.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.r.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if size != want || mode != "wal" {
+			t.Errorf("%s: page size %d, journal mode %s; want %d and wal", filepath.Base(path), size, mode, want)
+		}
+		db.Close()
+	}
+}
