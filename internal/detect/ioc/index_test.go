@@ -166,6 +166,7 @@ func TestLookupMissesDoNotAllocate(t *testing.T) {
 		{Email, "Someone@Example.org"},
 		// hits: Contains builds no Ref
 		{IPv4, "198.51.100.7"}, {Domain, "evil.com"}, {SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+		{Domain, "a.b.evil.com"}, // a parent domain
 	}
 	for _, v := range values {
 		n := testing.AllocsPerRun(100, func() {
@@ -261,5 +262,20 @@ func TestLongRecords(t *testing.T) {
 		if k, v := val(i); ix.Contains(k, v) {
 			t.Fatalf("Contains(%v, %q) = true, want a miss", k, v)
 		}
+	}
+}
+
+// TestParentDomainMatched checks the indicator value reported for a
+// parent-domain hit, from the fast path and from the normalising one.
+func TestParentDomainMatched(t *testing.T) {
+	ix := testIndex(t)
+	for _, q := range []string{"a.b.evil.com", "A.B.Evil.COM."} {
+		hits := ix.lookup(nil, Domain, q)
+		if len(hits) != 1 || hits[0].matched != "evil.com" {
+			t.Errorf("lookup(Domain, %q) = %+v, want one hit matching evil.com", q, hits)
+		}
+	}
+	if hits := ix.lookup(nil, Domain, "evil.com"); len(hits) != 1 || hits[0].matched != "" {
+		t.Errorf("lookup(Domain, evil.com) = %+v, want one exact hit", hits)
 	}
 }

@@ -215,7 +215,7 @@ func (ix *Index) lookup(dst []hit, k Kind, value string) []hit {
 		if !ok {
 			return ix.slow(dst, k, value)
 		}
-		return ix.lookupDomain(dst, value, labels)
+		return ix.lookupDomain(dst, value, labels, value)
 	case URL:
 		if !canonicalURL(value) {
 			return ix.slow(dst, k, value)
@@ -289,7 +289,7 @@ func (ix *Index) slow(dst []hit, k Kind, value string) []hit {
 		return dst
 	}
 	if k == Domain {
-		return ix.lookupDomain(dst, stringOf(canon), labelCount(canon))
+		return ix.lookupDomain(dst, stringOf(canon), labelCount(canon), "")
 	}
 	if v, ok := ix.find(k, canon); ok {
 		dst = append(dst, hit{v: v})
@@ -299,15 +299,21 @@ func (ix *Index) slow(dst []hit, k Kind, value string) []hit {
 
 // lookupDomain probes canon, a canonical domain of that many labels, and
 // each of its parent domains with as many labels as some indicator domain
-// has.
-func (ix *Index) lookupDomain(dst []hit, canon string, labels int) []hit {
+// has. A parent domain that matches is reported as a piece of value, the
+// caller's string equal to canon, without allocating; when value is empty
+// (canon is a scratch buffer) it is copied.
+func (ix *Index) lookupDomain(dst []hit, canon string, labels int, value string) []hit {
 	for s := canon; ; labels-- {
 		if ix.domainLabels&(1<<min(labels, 63)) != 0 {
 			if h := ix.hk.sum(Domain, s, 0); ix.filter.Contains(h) {
 				if v, ok := ix.search(h, Domain, bytesOf(s)); ok {
 					m := ""
 					if len(s) != len(canon) {
-						m = strings.Clone(s)
+						if value != "" {
+							m = value[len(value)-len(s):]
+						} else {
+							m = strings.Clone(s)
+						}
 					}
 					dst = append(dst, hit{v: v, matched: m})
 				}
