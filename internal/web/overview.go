@@ -309,7 +309,7 @@ func heatClass(n int) string {
 	return "heat-5"
 }
 
-const attackScanLimit = 20000
+const attackScanLimit = 10000
 
 func (s *Server) attackPage(w http.ResponseWriter, r *http.Request) {
 	rs, loaded := s.o.Rules()
