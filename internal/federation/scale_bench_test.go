@@ -473,8 +473,7 @@ func minDur(ds []time.Duration) time.Duration {
 // TestFederationUrgentBehindBacklog: a publishing node holds a backlog of
 // routine TLP:GREEN indicators (default 100,000, seeded in its store, not
 // over the link) and is linked to a hub with two spokes; every link has 300
-// ms latency each way and toxiproxy's slowest bandwidth, 1 KB/s (8 kbit/s,
-// below the 9.6 kbit/s of the goal: the toxic takes whole KB/s). Once the
+// ms latency each way and 9.6 kbit/s each way (bitrateToxic). Once the
 // backlog flows (after SHIELDWALL_BENCH_WARMUP), one critical indicator
 // (confidence 95, labelled critical) is published; it must reach every node
 // ahead of the backlog. The goal is 5 s to every node; the test logs the
