@@ -45,7 +45,7 @@
     graphs[id] = cytoscape({
       container: el,
       elements: elements,
-      layout: { name: elements.length > 2 ? "concentric" : "grid", concentric: function (n) { return n.data("kind") === "self" ? 2 : 1; }, levelWidth: function () { return 1; }, padding: 30 },
+      layout: { name: elements.length > 2 ? "concentric" : "grid", concentric: function (n) { return n.data("kind") === "self" ? 2 : 1; }, levelWidth: function () { return 1; }, minNodeSpacing: 120, padding: 30 },
       style: [
         { selector: "node", style: { "label": "data(label)", "color": "#d7e1ea", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4, "background-color": "#4fb3ff", "width": 22, "height": 22 } },
         { selector: 'node[kind = "self"]', style: { "background-color": "#d7e1ea", "width": 34, "height": 34, "shape": "hexagon" } },
