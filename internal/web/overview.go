@@ -20,6 +20,7 @@ const tagScanLimit = 2000
 
 type count struct {
 	Key   string
+	Name  string // the ATT&CK name, when the store holds it
 	Count int
 }
 
@@ -35,7 +36,7 @@ type tagStats struct {
 func topN(m map[string]int, n int) []count {
 	out := make([]count, 0, len(m))
 	for k, v := range m {
-		out = append(out, count{k, v})
+		out = append(out, count{Key: k, Count: v})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -104,6 +105,14 @@ func (s *Server) scanTags(ctx context.Context, limit int) (*tagStats, error) {
 		before = page[len(page)-1].Seq
 	}
 	st.Techniques, st.Groups, st.Software, st.Indicators = topN(st.techniques, 10), topN(groups, 10), topN(software, 10), topN(inds, 10)
+	if len(st.Techniques)+len(st.Groups)+len(st.Software) > 0 {
+		names := s.attackName(ctx)
+		for _, l := range [][]count{st.Techniques, st.Groups, st.Software} {
+			for i := range l {
+				l[i].Name = names[l[i].Key]
+			}
+		}
+	}
 	return st, nil
 }
 
@@ -271,6 +280,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 // heatCell is one technique of the ATT&CK heatmap.
 type heatCell struct {
 	ID       string
+	Name     string
 	Detected int // alerts tagged with it (among the newest scanned)
 	Rules    int // loaded rules tagged with it
 	Class    string
@@ -360,13 +370,14 @@ func (s *Server) attackPage(w http.ResponseWriter, r *http.Request) {
 			d.CoveredOnly++
 		}
 	}
+	names := s.attackName(r.Context())
 	byTactic := map[string][]heatCell{}
 	for t := range all {
 		tac := tacticOf[t]
 		if tac == "" {
 			tac = "other (no tactic tag)"
 		}
-		byTactic[tac] = append(byTactic[tac], heatCell{ID: t, Detected: tags.techniques[t], Rules: rules[t], Class: heatClass(tags.techniques[t])})
+		byTactic[tac] = append(byTactic[tac], heatCell{ID: t, Name: names[t], Detected: tags.techniques[t], Rules: rules[t], Class: heatClass(tags.techniques[t])})
 	}
 	for tac, cells := range byTactic {
 		slices.SortFunc(cells, func(a, b heatCell) int { return strings.Compare(a.ID, b.ID) })

@@ -77,6 +77,7 @@ type Server struct {
 	limiter   *loginLimiter
 	cop       *http.CrossOriginProtection
 	dummyHash string // verified against when the user is unknown, so timing does not tell
+	names     attackNames
 }
 
 //go:embed templates
@@ -301,6 +302,9 @@ func (s *Server) session(r *http.Request) (*reqState, error) {
 		return nil, err
 	}
 	if !s.now().Before(sess.Expires) {
+		if err := s.o.Store.DeleteSession(r.Context(), sess.IDHash); err != nil {
+			s.log.Warn("web: deleting an expired session", "err", err)
+		}
 		return nil, errors.New("session expired")
 	}
 	u, err := s.o.Store.User(r.Context(), sess.User)

@@ -919,6 +919,14 @@ func TestSessionExpiry(t *testing.T) {
 	if status, _, _ := c.get("/alerts"); status != http.StatusSeeOther {
 		t.Errorf("GET /alerts with an expired session = %d, want 303 to sign in", status)
 	}
+	u, _ := url.Parse(f.ts.URL)
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			if _, err := f.db.Session(context.Background(), hashSessionID(ck.Value)); err == nil {
+				t.Error("the expired session is still stored")
+			}
+		}
+	}
 }
 
 func TestPassword(t *testing.T) {
@@ -974,5 +982,39 @@ func TestCreateUser(t *testing.T) {
 	}
 	if _, err := f.db.User(ctx, "fay"); err == nil {
 		t.Error("a refused user was stored")
+	}
+}
+
+func TestAttackNames(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var objs []stix.Object
+	for _, raw := range []string{
+		`{"type":"attack-pattern","spec_version":"2.1","id":"attack-pattern--970a3432-3237-47ad-bcca-7d8cbb217736","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"PowerShell","external_references":[{"source_name":"mitre-attack","external_id":"T1059.001"}]}`,
+		`{"type":"intrusion-set","spec_version":"2.1","id":"intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"APT28","external_references":[{"source_name":"mitre-attack","external_id":"G0007"}]}`,
+		// Not ATT&CK data: its id is not taken as a name.
+		`{"type":"malware","spec_version":"2.1","id":"malware--00000000-0000-4000-8000-000000000002","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"Fake","is_family":true,"external_references":[{"source_name":"someone","external_id":"S0002"}]}`,
+	} {
+		o, _, err := stix.Decode([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	if _, err := f.db.Put(ctx, f.coll.ID, objs); err != nil {
+		t.Fatal(err)
+	}
+	c := f.login("vic")
+	_, body, _ := c.get("/")
+	for _, w := range []string{`T1059.001 <span class="dim">PowerShell</span>`, `G0007 <span class="dim">APT28</span>`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("overview lacks %q", w)
+		}
+	}
+	if strings.Contains(body, "Fake") {
+		t.Error("a non-ATT&CK object named an ATT&CK id")
+	}
+	if _, body, _ := c.get("/attack"); !strings.Contains(body, `<small class="name">PowerShell</small>`) {
+		t.Error("the heatmap does not name T1059.001")
 	}
 }
