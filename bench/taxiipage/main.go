@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"slices"
 	"time"
 
@@ -56,6 +57,19 @@ func main() {
 	go func() { _ = n.Serve(ctx, ln, node.ServeOptions{}) }()
 	base := "http://" + ln.Addr().String() + "/taxii2/root/collections/" + *coll + "/objects/"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	// Measure a node that is up: its start-up (building the TAXII server
+	// and the console) is not a page.
+	for {
+		resp, err := client.Get("http://" + ln.Addr().String() + "/healthz")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	var durs []time.Duration
 	objects := 0
@@ -96,6 +110,16 @@ func main() {
 		next = env.Next
 	}
 	total := time.Since(start)
+	if os.Getenv("TAXIIPAGE_SLOWEST") != "" {
+		idx := make([]int, len(durs))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool { return durs[idx[a]] > durs[idx[b]] })
+		for _, i := range idx[:min(5, len(idx))] {
+			fmt.Printf("slow page %d: %.1f ms\n", i, float64(durs[i].Microseconds())/1000)
+		}
+	}
 	fmt.Printf("pages %d, objects %d, %.1fs, %.0f objects/s (client decodes every page)\n",
 		len(durs), objects, total.Seconds(), float64(objects)/total.Seconds())
 	w := min(*window, len(durs))
