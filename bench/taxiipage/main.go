@@ -21,8 +21,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/shieldwall/shieldwall/internal/node"
