@@ -555,9 +555,29 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	if obj["name"] != indName || obj["pattern"] != pattern || !slices.Contains(refs, any(amber.ID)) || obj["revoked"] == true {
 		t.Errorf("over TAXII the new indicator is %v, want name %q, the pattern, marking %s and not revoked", obj, indName, amber.ID)
 	}
-	do("revoke", chromedp.Click(chromedp.CSS(`#revoke`)), chromedp.WaitVisible(chromedp.CSS(`main .msg.notice`)))
-	if s := text(`main .msg.notice`); !strings.Contains(s, "Indicator revoked") {
-		t.Errorf("after revoking, the page says: %q", s)
+	// The object page after creating holds a notice already ("Indicator
+	// created"), so wait for the revoked page's own notice, not any notice:
+	// reading the old one while the new page loads fails with "No node with
+	// given id found".
+	do("revoke", chromedp.Click(chromedp.CSS(`#revoke`)))
+	// The poll is cut short while the POST navigates; ask again until the
+	// new page answers.
+	var revoked bool
+	for deadline := time.Now().Add(time.Minute); ; {
+		v, err := chromedp.Run(bctx, chromedp.Poll[bool](
+			`[...document.querySelectorAll('main .msg.notice')].some(e => e.textContent.includes('Indicator revoked'))`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+		if err == nil {
+			revoked = v
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wait for the revoked notice: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !revoked {
+		t.Errorf("after revoking, the page says: %q", text(`main`))
 	}
 	check("revoke")
 	obj = d.taxiiObject(t, coll, indID)
