@@ -20,14 +20,6 @@ var (
 	_ store.Triages = (*DB)(nil)
 )
 
-func nanosOrZero(t time.Time) int64 {
-	n, ok := storetime.Nanos(t)
-	if !ok {
-		return 0
-	}
-	return n
-}
-
 // CreateUser implements store.Users.
 func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	if u.Name == "" || u.PasswordHash == "" {
@@ -37,7 +29,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 		u.Created = db.now()
 	}
 	_, err := db.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, created) VALUES ($1, $2, $3, $4)`,
-		u.Name, string(u.Role), u.PasswordHash, nanosOrZero(u.Created))
+		u.Name, string(u.Role), u.PasswordHash, storetime.NanosOrZero(u.Created))
 	if isUniqueViolation(err) {
 		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
 	}
@@ -95,7 +87,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 		return fmt.Errorf("pgstore: create session: empty id hash or user: %w", store.ErrInvalid)
 	}
 	_, err := db.pool.Exec(ctx, `INSERT INTO sessions (id_hash, username, csrf, created, expires) VALUES ($1, $2, $3, $4, $5)`,
-		s.IDHash, s.User, s.CSRF, nanosOrZero(s.Created), nanosOrZero(s.Expires))
+		s.IDHash, s.User, s.CSRF, storetime.NanosOrZero(s.Created), storetime.NanosOrZero(s.Expires))
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23503" { // foreign_key_violation
 		err = fmt.Errorf("%w: %w", store.ErrNotFound, err)
@@ -163,7 +155,7 @@ func (db *DB) SetTriage(ctx context.Context, ts []store.Triage) error {
 			} else if err != nil {
 				return fmt.Errorf("pgstore: triage %s: %w", t.AlertID, err)
 			}
-			tm := nanosOrZero(t.Time)
+			tm := storetime.NanosOrZero(t.Time)
 			if _, err := tx.Exec(ctx, `INSERT INTO alert_triage (alert_id, assignee, verdict, note, by_user, time)
 				VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (alert_id) DO UPDATE SET assignee = EXCLUDED.assignee, verdict = EXCLUDED.verdict,

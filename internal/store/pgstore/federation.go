@@ -19,23 +19,6 @@ var (
 	_ store.DecisionLog = (*DB)(nil)
 )
 
-// fedNanos maps a version or time to its column value; zero and
-// out-of-range times are stored as 0, as in the SQLite store.
-func fedNanos(t time.Time) int64 {
-	n, ok := storetime.Nanos(t)
-	if !ok || t.IsZero() {
-		return 0
-	}
-	return n
-}
-
-func fedTime(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return storetime.FromNanos(n)
-}
-
 // Cursor implements store.Federation.
 func (db *DB) Cursor(ctx context.Context, peer, collection, direction string) (string, error) {
 	var v string
@@ -64,7 +47,7 @@ func (db *DB) SetCursor(ctx context.Context, peer, collection, direction, value 
 // AddOrigin implements store.Federation.
 func (db *DB) AddOrigin(ctx context.Context, objectID string, version time.Time, peer string) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO fed_origins (object_id, version, peer) VALUES ($1, $2, $3)
-		ON CONFLICT (object_id, version, peer) DO NOTHING`, objectID, fedNanos(version), peer)
+		ON CONFLICT (object_id, version, peer) DO NOTHING`, objectID, storetime.NanosOrZero(version), peer)
 	if err != nil {
 		return fmt.Errorf("pgstore: add origin of %s: %w", objectID, err)
 	}
@@ -74,7 +57,7 @@ func (db *DB) AddOrigin(ctx context.Context, objectID string, version time.Time,
 // Origins implements store.Federation.
 func (db *DB) Origins(ctx context.Context, objectID string, version time.Time) ([]string, error) {
 	rows, err := db.pool.Query(ctx, `SELECT peer FROM fed_origins WHERE object_id = $1 AND version = $2 ORDER BY seq`,
-		objectID, fedNanos(version))
+		objectID, storetime.NanosOrZero(version))
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: origins of %s: %w", objectID, err)
 	}
@@ -100,7 +83,7 @@ func (db *DB) BundleOpened(ctx context.Context, id string) (bool, error) {
 // RecordBundle implements store.Federation.
 func (db *DB) RecordBundle(ctx context.Context, id, peer string, at time.Time) error {
 	tag, err := db.pool.Exec(ctx, `INSERT INTO fed_bundles (id, peer, opened) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-		id, peer, fedNanos(at))
+		id, peer, storetime.NanosOrZero(at))
 	if err != nil {
 		return fmt.Errorf("pgstore: record bundle %s: %w", id, err)
 	}
@@ -123,7 +106,7 @@ func (db *DB) LogDecisions(ctx context.Context, ds []store.FedDecision) error {
 	)
 	for i, d := range ds {
 		objs[i], peers[i], actions[i], rules[i], reasons[i] = d.ObjectID, d.Peer, d.Action, d.Rule, d.Reason
-		versions[i], times[i] = fedNanos(d.Version), fedNanos(d.Time)
+		versions[i], times[i] = storetime.NanosOrZero(d.Version), storetime.NanosOrZero(d.Time)
 	}
 	_, err := db.pool.Exec(ctx, `INSERT INTO fed_decisions (object_id, version, peer, action, rule, reason, time)
 		SELECT o, v, p, a, r, re, t FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
@@ -142,7 +125,7 @@ func scanDecisions(rows pgx.Rows) ([]store.FedDecision, error) {
 			v, t int64
 		)
 		err := r.Scan(&d.Seq, &d.ObjectID, &v, &d.Peer, &d.Action, &d.Rule, &d.Reason, &t)
-		d.Version, d.Time = fedTime(v), fedTime(t)
+		d.Version, d.Time = storetime.FromNanosOrZero(v), storetime.FromNanosOrZero(t)
 		return d, err
 	})
 }

@@ -28,7 +28,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	}
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)`,
-			u.Name, string(u.Role), u.PasswordHash, nanosOrZero(u.Created))
+			u.Name, string(u.Role), u.PasswordHash, storetime.NanosOrZero(u.Created))
 		return err
 	})
 	if isConstraint(err) {
@@ -89,7 +89,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	}
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user, csrf, created, expires) VALUES (?, ?, ?, ?, ?)`,
-			s.IDHash, s.User, s.CSRF, nanosOrZero(s.Created), nanosOrZero(s.Expires))
+			s.IDHash, s.User, s.CSRF, storetime.NanosOrZero(s.Created), storetime.NanosOrZero(s.Expires))
 		return err
 	})
 	if isConstraint(err) {
@@ -133,14 +133,6 @@ func (db *DB) DeleteSession(ctx context.Context, idHash []byte) error {
 	return nil
 }
 
-func nanosOrZero(t time.Time) int64 {
-	n, ok := storetime.Nanos(t)
-	if !ok {
-		return 0
-	}
-	return n
-}
-
 // SetTriage implements store.Triages.
 func (db *DB) SetTriage(ctx context.Context, ts []store.Triage) error {
 	for _, t := range ts {
@@ -160,7 +152,7 @@ func (db *DB) SetTriage(ctx context.Context, ts []store.Triage) error {
 			} else if err != nil {
 				return fmt.Errorf("sqlitestore: triage %s: %w", t.AlertID, err)
 			}
-			tm := nanosOrZero(t.Time)
+			tm := storetime.NanosOrZero(t.Time)
 			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO alert_triage (alert_id, assignee, verdict, note, by_user, time)
 				VALUES (?, ?, ?, ?, ?, ?)`, t.AlertID, t.Assignee, t.Verdict, t.Note, t.By, tm); err != nil {
 				return fmt.Errorf("sqlitestore: triage %s: %w", t.AlertID, err)
@@ -351,23 +343,9 @@ func (db *DB) RecentDecisions(ctx context.Context, peer string, before int64, li
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: recent decisions: %w", err)
 	}
-	defer rows.Close()
-	var out []store.FedDecision
-	for rows.Next() {
-		var (
-			d    store.FedDecision
-			v, t int64
-		)
-		if err := rows.Scan(&d.Seq, &d.ObjectID, &v, &d.Peer, &d.Action, &d.Rule, &d.Reason, &t); err != nil {
-			return nil, fmt.Errorf("sqlitestore: recent decisions: %w", err)
-		}
-		if v != 0 {
-			d.Version = storetime.FromNanos(v)
-		}
-		if t != 0 {
-			d.Time = storetime.FromNanos(t)
-		}
-		out = append(out, d)
+	out, err := scanDecisions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: recent decisions: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

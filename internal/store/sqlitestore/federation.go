@@ -13,16 +13,6 @@ import (
 
 var _ store.Federation = (*DB)(nil)
 
-// fedNanos maps a version to its column value; out-of-range and zero times
-// are stored as 0.
-func fedNanos(t time.Time) int64 {
-	n, ok := storetime.Nanos(t)
-	if !ok || t.IsZero() {
-		return 0
-	}
-	return n
-}
-
 // Cursor implements store.Federation.
 func (db *DB) Cursor(ctx context.Context, peer, collection, direction string) (string, error) {
 	var v string
@@ -54,7 +44,7 @@ func (db *DB) SetCursor(ctx context.Context, peer, collection, direction, value 
 func (db *DB) AddOrigin(ctx context.Context, objectID string, version time.Time, peer string) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO fed_origins (object_id, version, peer) VALUES (?, ?, ?)
-			ON CONFLICT (object_id, version, peer) DO NOTHING`, objectID, fedNanos(version), peer)
+			ON CONFLICT (object_id, version, peer) DO NOTHING`, objectID, storetime.NanosOrZero(version), peer)
 		if err != nil {
 			return fmt.Errorf("add origin of %s: %w", objectID, err)
 		}
@@ -65,7 +55,7 @@ func (db *DB) AddOrigin(ctx context.Context, objectID string, version time.Time,
 // Origins implements store.Federation.
 func (db *DB) Origins(ctx context.Context, objectID string, version time.Time) ([]string, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT peer FROM fed_origins WHERE object_id = ? AND version = ? ORDER BY seq`,
-		objectID, fedNanos(version))
+		objectID, storetime.NanosOrZero(version))
 	if err != nil {
 		return nil, fmt.Errorf("origins of %s: %w", objectID, err)
 	}
@@ -94,7 +84,7 @@ func (db *DB) BundleOpened(ctx context.Context, id string) (bool, error) {
 func (db *DB) RecordBundle(ctx context.Context, id, peer string, at time.Time) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO fed_bundles (id, peer, opened) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			id, peer, fedNanos(at))
+			id, peer, storetime.NanosOrZero(at))
 		if err != nil {
 			return fmt.Errorf("record bundle %s: %w", id, err)
 		}
@@ -118,7 +108,7 @@ func (db *DB) LogDecisions(ctx context.Context, ds []store.FedDecision) error {
 		}
 		defer st.Close()
 		for _, d := range ds {
-			if _, err := st.ExecContext(ctx, d.ObjectID, fedNanos(d.Version), d.Peer, d.Action, d.Rule, d.Reason, fedNanos(d.Time)); err != nil {
+			if _, err := st.ExecContext(ctx, d.ObjectID, storetime.NanosOrZero(d.Version), d.Peer, d.Action, d.Rule, d.Reason, storetime.NanosOrZero(d.Time)); err != nil {
 				return fmt.Errorf("log decision on %s for %s: %w", d.ObjectID, d.Peer, err)
 			}
 		}
@@ -138,6 +128,16 @@ func (db *DB) Decisions(ctx context.Context, peer, objectID string) ([]store.Fed
 	if err != nil {
 		return nil, fmt.Errorf("decisions on %s: %w", objectID, err)
 	}
+	out, err := scanDecisions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("decisions on %s: %w", objectID, err)
+	}
+	return out, nil
+}
+
+// scanDecisions reads the rows of a fed_decisions SELECT (seq, object_id,
+// version, peer, action, rule, reason, time) and closes them.
+func scanDecisions(rows *sql.Rows) ([]store.FedDecision, error) {
 	defer rows.Close()
 	var out []store.FedDecision
 	for rows.Next() {
@@ -146,14 +146,9 @@ func (db *DB) Decisions(ctx context.Context, peer, objectID string) ([]store.Fed
 			v, t int64
 		)
 		if err := rows.Scan(&d.Seq, &d.ObjectID, &v, &d.Peer, &d.Action, &d.Rule, &d.Reason, &t); err != nil {
-			return nil, fmt.Errorf("decisions on %s: %w", objectID, err)
+			return nil, err
 		}
-		if v != 0 {
-			d.Version = storetime.FromNanos(v)
-		}
-		if t != 0 {
-			d.Time = storetime.FromNanos(t)
-		}
+		d.Version, d.Time = storetime.FromNanosOrZero(v), storetime.FromNanosOrZero(t)
 		out = append(out, d)
 	}
 	return out, rows.Err()

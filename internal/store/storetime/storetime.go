@@ -38,6 +38,24 @@ func Nanos64(t time.Time) int64 {
 	return t.UnixNano()
 }
 
+// NanosOrZero is t in Unix nanoseconds, or 0 for the zero time and for
+// times outside 1678–2262: the column value of an optional timestamp.
+func NanosOrZero(t time.Time) int64 {
+	n, ok := Nanos(t) // the zero time (year 1) is out of range too
+	if !ok {
+		return 0
+	}
+	return n
+}
+
+// FromNanosOrZero is the inverse of NanosOrZero: the zero time for 0.
+func FromNanosOrZero(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return FromNanos(n)
+}
+
 // FromNanos is the UTC time of Unix nanoseconds n.
 func FromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 

@@ -27,3 +27,18 @@ func TestRoundTrip(t *testing.T) {
 		t.Error("NullNanos/Nanos64 of a time")
 	}
 }
+
+func TestOrZero(t *testing.T) {
+	at := time.Date(2026, 11, 27, 4, 5, 6, 789123456, time.UTC)
+	for _, tt := range []struct {
+		in   time.Time
+		want int64
+	}{{time.Time{}, 0}, {time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), 0}, {at, at.UnixNano()}} {
+		if got := NanosOrZero(tt.in); got != tt.want {
+			t.Errorf("NanosOrZero(%v) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+	if !FromNanosOrZero(0).IsZero() || !FromNanosOrZero(at.UnixNano()).Equal(at) {
+		t.Error("FromNanosOrZero does not invert NanosOrZero")
+	}
+}
