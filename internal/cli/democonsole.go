@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -51,14 +50,11 @@ func demoAlerts(ctx context.Context, n *node.Node, corpora string, log io.Writer
 		Workers:   1, // the demo shares the machine with its visitors
 		Alert: func(a *detect.Alert) error {
 			a.ID = detect.AlertID(a)
-			if len(a.Event) > 0 && !json.Valid(a.Event) {
-				a.Event = nil
-			}
-			b, err := json.Marshal(a)
+			rec, err := node.AlertRecord(a)
 			if err != nil {
 				return err
 			}
-			batch = append(batch, store.AlertRecord{ID: a.ID, Time: a.Time, Engine: a.Engine, RuleID: a.RuleID, Level: a.Level, Source: a.Source, JSON: b})
+			batch = append(batch, rec)
 			if len(batch) >= 500 {
 				return flush()
 			}

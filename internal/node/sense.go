@@ -471,15 +471,26 @@ func (s *alertSink) emit(a *detect.Alert) {
 	s.mu.Unlock()
 }
 
-// keep runs under s.mu for each new alert.
-func (s *alertSink) keep(a *detect.Alert) {
+// AlertRecord is a as the store keeps it: its JSON (without an event that
+// is not valid JSON) beside the columns consoles filter on. a.ID must be set.
+func AlertRecord(a *detect.Alert) (store.AlertRecord, error) {
 	if len(a.Event) > 0 && !json.Valid(a.Event) {
 		a.Event = nil
 	}
 	b, err := json.Marshal(a)
 	if err != nil {
+		return store.AlertRecord{}, fmt.Errorf("alert %s: %w", a.ID, err)
+	}
+	return store.AlertRecord{ID: a.ID, Time: a.Time, Engine: a.Engine, RuleID: a.RuleID, Level: a.Level, Source: a.Source, JSON: b}, nil
+}
+
+// keep runs under s.mu for each new alert.
+func (s *alertSink) keep(a *detect.Alert) {
+	rec, err := AlertRecord(a)
+	if err != nil {
 		return
 	}
+	b := rec.JSON
 	if s.w != nil && s.werr == nil {
 		if _, s.werr = s.w.Write(append(b, '\n')); s.werr != nil {
 			// Alerts are still stored; the file stops receiving them.
@@ -487,7 +498,7 @@ func (s *alertSink) keep(a *detect.Alert) {
 		}
 	}
 	s.toPublish = append(s.toPublish, a)
-	s.batch = append(s.batch, store.AlertRecord{ID: a.ID, Time: a.Time, Engine: a.Engine, RuleID: a.RuleID, Level: a.Level, Source: a.Source, JSON: b})
+	s.batch = append(s.batch, rec)
 	s.agg.Add(a)
 }
 

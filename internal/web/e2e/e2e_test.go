@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -57,14 +56,11 @@ func seedAlerts(t *testing.T, n *node.Node, corpora string) int {
 		NewEngine: d.NewEngine,
 		Alert: func(a *detect.Alert) error {
 			a.ID = detect.AlertID(a)
-			if len(a.Event) > 0 && !json.Valid(a.Event) {
-				a.Event = nil
-			}
-			b, err := json.Marshal(a)
+			rec, err := node.AlertRecord(a)
 			if err != nil {
 				return err
 			}
-			batch = append(batch, store.AlertRecord{ID: a.ID, Time: a.Time, Engine: a.Engine, RuleID: a.RuleID, Level: a.Level, Source: a.Source, JSON: b})
+			batch = append(batch, rec)
 			return nil
 		},
 	})
