@@ -33,9 +33,22 @@ func HashPassword(password string) (string, error) {
 	}
 	salt := make([]byte, argonSaltLen)
 	rand.Read(salt) // never fails
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return encodeHash(salt, argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)), nil
+}
+
+// unmatchableHash is a well-formed hash with today's parameters and a
+// random key that no password derives: verifying against it costs what
+// verifying a real user's password costs, without an argon2 run to make it.
+func unmatchableHash() string {
+	salt, key := make([]byte, argonSaltLen), make([]byte, argonKeyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	return encodeHash(salt, key)
+}
+
+func encodeHash(salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
 // CheckPasswordPolicy says why a new password is refused, or nil.

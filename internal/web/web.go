@@ -116,11 +116,7 @@ func New(o Options) (*Server, error) {
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err
 	}
-	dummy := make([]byte, 16)
-	rand.Read(dummy)
-	if s.dummyHash, err = HashPassword(base64.RawStdEncoding.EncodeToString(dummy)); err != nil {
-		return nil, err
-	}
+	s.dummyHash = unmatchableHash()
 	if s.o.Rules == nil {
 		s.o.Rules = func() ([]RuleInfo, bool) { return nil, false }
 	}

@@ -1018,3 +1018,25 @@ func TestAttackNames(t *testing.T) {
 		t.Error("the heatmap does not name T1059.001")
 	}
 }
+
+// TestUnmatchableHash: the hash checked for unknown users is well formed,
+// with the parameters of real hashes (so it costs as much to verify), and
+// matches nothing.
+func TestUnmatchableHash(t *testing.T) {
+	h := unmatchableHash()
+	real, err := HashPassword(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if params := func(s string) string { return strings.Join(strings.Split(s, "$")[:4], "$") }; params(h) != params(real) {
+		t.Errorf("unmatchable hash %q has other parameters than %q", h, real)
+	}
+	for _, pw := range []string{testPassword, "", "correct horse battery staple"} {
+		if ok, err := VerifyPassword(h, pw); ok || err != nil {
+			t.Errorf("VerifyPassword(unmatchable, %q) = %v, %v; want false, nil", pw, ok, err)
+		}
+	}
+	if unmatchableHash() == h {
+		t.Error("two unmatchable hashes are equal")
+	}
+}
