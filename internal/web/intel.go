@@ -41,9 +41,13 @@ type intelSearchData struct {
 	Type, ID, Q string
 	Rows        []objectRow
 	Scanned     int
-	Next        string // query string to continue, "" when the collection is exhausted
+	Next        string // the cursor to continue with, "" when there is no more
 	CanWrite    bool
 	Searched    bool
+	// Indexed: the store searched its index (store.ObjectSearch), newest
+	// first; Pending objects were not indexed yet.
+	Indexed bool
+	Pending int
 }
 
 // readable lists the collections u may read.
@@ -146,6 +150,11 @@ func (s *Server) intelSearch(w http.ResponseWriter, r *http.Request) {
 	if d.ID != "" && !strings.Contains(d.ID, "--") {
 		errs = append(errs, fmt.Sprintf("id: %q is not a STIX id (type--uuid)", d.ID))
 	}
+	searcher, indexed := s.o.Store.(store.ObjectSearch)
+	indexed = indexed && d.ID == "" // an id is looked up directly
+	if _, ok := store.SearchTerms(d.Q); indexed && d.Q != "" && !ok && len(errs) == 0 {
+		errs = append(errs, fmt.Sprintf("q: %q is too short: give at least %d characters (each word at least %d, or the whole text)", d.Q, store.MinSearchText, store.MinSearchText))
+	}
 	if len(errs) > 0 {
 		pg.Error = "The search was not run: " + strings.Join(errs, "; ") + "."
 		s.render(w, r, http.StatusBadRequest, "intel", pg)
@@ -155,6 +164,31 @@ func (s *Server) intelSearch(w http.ResponseWriter, r *http.Request) {
 		d.CanWrite = rt.Write && pg.CanEdit
 	}
 	d.Searched = true
+	if indexed {
+		sq := store.SearchQuery{Text: d.Q, Limit: searchResults, Next: q.Get("next")}
+		if d.Type != "" {
+			sq.Types = []string{d.Type}
+		}
+		res, err := searcher.SearchObjects(ctx, coll.ID, sq)
+		if errors.Is(err, store.ErrInvalid) {
+			pg.Error = "The search was not run: next: not a cursor of this search."
+			s.render(w, r, http.StatusBadRequest, "intel", pg)
+			return
+		}
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		d.Indexed, d.Pending = true, res.Pending
+		for _, rec := range res.Records {
+			d.Rows = append(d.Rows, rowOf(rec.Object))
+		}
+		if res.More {
+			d.Next = res.Next
+		}
+		s.render(w, r, http.StatusOK, "intel", pg)
+		return
+	}
 	f := store.Filter{Limit: 1000, Next: q.Get("next")}
 	if d.Type != "" {
 		f.Types = []string{d.Type}
@@ -192,7 +226,7 @@ func (s *Server) intelSearch(w http.ResponseWriter, r *http.Request) {
 		f.Next = page.Next
 	}
 	if f.Next != "" {
-		d.Next = fmt.Sprintf("coll=%s&type=%s&q=%s&next=%s", urlQueryEscape(coll.ID), urlQueryEscape(d.Type), urlQueryEscape(d.Q), urlQueryEscape(f.Next))
+		d.Next = f.Next
 	}
 	s.render(w, r, http.StatusOK, "intel", pg)
 }
@@ -302,6 +336,32 @@ func (s *Server) objectPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "object", pg)
 }
 
+// relatedRecords returns candidates for obj's graph: its own relationships
+// and sightings when the store indexes references (store.ObjectSearch, at
+// most relScan of them), else at most relScan of the collection's
+// relationships and sightings. truncated tells that some were left out.
+func (s *Server) relatedRecords(ctx context.Context, collID, id string) ([]store.Record, bool, error) {
+	if rs, ok := s.o.Store.(store.ObjectSearch); ok {
+		return rs.Referencing(ctx, collID, id, relScan)
+	}
+	var out []store.Record
+	f := store.Filter{Types: []string{"relationship", "sighting"}, Limit: 1000}
+	for {
+		page, err := s.o.Store.Query(ctx, collID, f)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, page.Records...)
+		if !page.More {
+			return out, false, nil
+		}
+		if len(out) >= relScan {
+			return out, true, nil
+		}
+		f.Next = page.Next
+	}
+}
+
 // relationGraph finds the relationships and sightings that reference obj
 // (reading at most relScan of them) and returns them as Cytoscape elements.
 func (s *Server) relationGraph(ctx context.Context, collID string, obj stix.Object) (string, int, bool, error) {
@@ -309,57 +369,44 @@ func (s *Server) relationGraph(ctx context.Context, collID string, obj stix.Obje
 	nodes := map[string]bool{obj.ID: true}
 	els := []map[string]any{{"data": data{"id": obj.ID, "label": labelOf(obj.ID, summarize(obj).Name), "kind": "self"}}}
 	var edges []map[string]any
-	f := store.Filter{Types: []string{"relationship", "sighting"}, Limit: 1000}
-	scanned, truncated := 0, false
-	for {
-		page, err := s.o.Store.Query(ctx, collID, f)
-		if err != nil {
-			return "", 0, false, fmt.Errorf("relationships of %s: %w", obj.ID, err)
-		}
-		for _, rec := range page.Records {
-			sm := summarize(rec.Object)
-			var ends [][2]string // (source, target)
-			switch rec.Object.Type {
-			case "relationship":
-				if sm.Source == obj.ID || sm.Target == obj.ID {
-					ends = append(ends, [2]string{sm.Source, sm.Target})
+	batch, truncated, err := s.relatedRecords(ctx, collID, obj.ID)
+	if err != nil {
+		return "", 0, false, fmt.Errorf("relationships of %s: %w", obj.ID, err)
+	}
+	for _, rec := range batch {
+		sm := summarize(rec.Object)
+		var ends [][2]string // (source, target)
+		switch rec.Object.Type {
+		case "relationship":
+			if sm.Source == obj.ID || sm.Target == obj.ID {
+				ends = append(ends, [2]string{sm.Source, sm.Target})
+			}
+			if len(ends) > 0 && rec.Object.Revoked {
+				ends = nil
+			}
+		case "sighting":
+			if sm.SightOf == obj.ID || slices.Contains(sm.Sighted, obj.ID) {
+				for _, w := range sm.Sighted {
+					ends = append(ends, [2]string{w, sm.SightOf})
 				}
-				if len(ends) > 0 && rec.Object.Revoked {
-					ends = nil
-				}
-			case "sighting":
-				if sm.SightOf == obj.ID {
-					for _, w := range sm.Sighted {
-						ends = append(ends, [2]string{w, sm.SightOf})
-					}
-					if len(sm.Sighted) == 0 {
-						ends = append(ends, [2]string{rec.Object.ID, sm.SightOf})
-					}
+				if len(sm.Sighted) == 0 {
+					ends = append(ends, [2]string{rec.Object.ID, sm.SightOf})
 				}
 			}
-			for _, e := range ends {
-				for _, n := range e {
-					if !nodes[n] {
-						nodes[n] = true
-						els = append(els, map[string]any{"data": data{"id": n, "label": labelOf(n, ""), "kind": strings.SplitN(n, "--", 2)[0]}})
-					}
+		}
+		for _, e := range ends {
+			for _, n := range e {
+				if !nodes[n] {
+					nodes[n] = true
+					els = append(els, map[string]any{"data": data{"id": n, "label": labelOf(n, ""), "kind": strings.SplitN(n, "--", 2)[0]}})
 				}
-				label := sm.RelType
-				if rec.Object.Type == "sighting" {
-					label = "sighted"
-				}
-				edges = append(edges, map[string]any{"data": data{"id": rec.Object.ID + e[0], "source": e[0], "target": e[1], "label": label}})
 			}
+			label := sm.RelType
+			if rec.Object.Type == "sighting" {
+				label = "sighted"
+			}
+			edges = append(edges, map[string]any{"data": data{"id": rec.Object.ID + e[0], "source": e[0], "target": e[1], "label": label}})
 		}
-		scanned += len(page.Records)
-		if !page.More {
-			break
-		}
-		if scanned >= relScan {
-			truncated = true
-			break
-		}
-		f.Next = page.Next
 	}
 	// Name the neighbours (one query for up to 200 of them).
 	var ids []string

@@ -440,6 +440,9 @@ func TestBadQueryParameters(t *testing.T) {
 		{"/intel?id=notanid", "id: "},
 		{"/intel?coll=nope", "coll: no collection"},
 		{"/intel?next=garbage", "next: not a cursor"},
+		{"/intel?q=ab", "q: &#34;ab&#34; is too short"},
+		{"/intel?q=+x+", "q: &#34;x&#34; is too short"},
+		{"/intel?q=beacon&next=q1.garbage", "next: not a cursor"},
 		{"/sharing?before=-1", "before: "},
 		{"/sharing?peer=%00", "peer: control characters"},
 	}

@@ -54,6 +54,8 @@ type DB struct {
 	colls map[string]int64     // collection id → pk; collections are never deleted
 	stmts map[string]*sql.Stmt // reader statements by SQL text
 	put   putStmts
+
+	ix *textIndexer // the background indexer of object_text (search.go)
 }
 
 var _ store.Backend = (*DB)(nil)
@@ -184,6 +186,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	cp.SetMaxOpenConns(1)
 	db.cp, db.kick, db.cpStop, db.cpDone = cp, make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go db.checkpointer()
+	db.startIndexer()
 	return db, nil
 }
 
@@ -240,6 +243,7 @@ func cloneValues(v url.Values) url.Values {
 // Close stops the checkpointer, runs PRAGMA optimize and closes every
 // connection. Calling it again is harmless.
 func (db *DB) Close() error {
+	db.stopIndexer()
 	db.mu.Lock()
 	for _, s := range db.stmts {
 		s.Close()

@@ -129,6 +129,12 @@ func (db *DB) Put(ctx context.Context, collectionID string, objs []stix.Object) 
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: put %q: %w", collectionID, err)
 	}
+	for _, r := range res {
+		if r.Added {
+			db.stored()
+			break
+		}
+	}
 	return res, nil
 }
 
@@ -169,6 +175,7 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 	}
 
 	added := keys[:0] // the keys of the rows inserted, reusing keys
+	var refs []refRow // object_refs of the relationships and sightings inserted
 	for i := range objs {
 		o := &objs[i]
 		h := keys[i].h
@@ -222,6 +229,9 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 		st.add(v, da)
 		res[i] = store.PutResult{Added: true, DateAdded: storetime.FromMicros(da)}
 		added = append(added, idKey{h: h, da: da})
+		for _, ref := range store.RefsOf(o.Type, o.Raw) {
+			refs = append(refs, refRow{ref: ref, da: da})
+		}
 	}
 	if err := flush(); err != nil {
 		return nil, fmt.Errorf("insert: %w", err)
@@ -231,6 +241,9 @@ func (db *DB) putTx(ctx context.Context, tx *sql.Tx, coll int64, objs []stix.Obj
 	}
 	if err := db.insertKeys(ctx, tx, coll, added); err != nil {
 		return nil, fmt.Errorf("insert ids: %w", err)
+	}
+	if err := insertRefs(ctx, tx, coll, refs); err != nil {
+		return nil, fmt.Errorf("insert references: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE date_added_clock SET last = ? WHERE id = 1`, last); err != nil {
 		return nil, fmt.Errorf("write date_added clock: %w", err)
