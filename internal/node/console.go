@@ -11,7 +11,7 @@ import (
 
 // console builds the web console served at / (nil when the store keeps no
 // console users).
-func (n *Node) console(opts ServeOptions) (http.Handler, error) {
+func (n *Node) console(opts ServeOptions, backlog *federation.BacklogCounter) (http.Handler, error) {
 	ws, ok := n.Store.(web.Store)
 	if !ok {
 		return nil, errors.New("the store keeps no console users")
@@ -39,6 +39,7 @@ func (n *Node) console(opts ServeOptions) (http.Handler, error) {
 	}
 	if s := opts.Federation; s != nil {
 		wo.Peers = func() []federation.State { return s.States() }
+		wo.Backlog = backlog.Backlogs
 	}
 	c, err := web.New(wo)
 	if err != nil {

@@ -45,8 +45,10 @@ func (n *Node) Handler(opts ServeOptions) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", n.healthz)
 	mux.Handle("/taxii2/", taxii)
 	reg := prometheus.NewRegistry()
+	var backlog *federation.BacklogCounter
 	if opts.Federation != nil {
-		reg.MustRegister(opts.Federation.Collector())
+		backlog = federation.NewBacklogCounter(opts.Federation, 0, 0)
+		reg.MustRegister(opts.Federation.Collector(), backlog.Collector())
 		mux.Handle("GET /api/v1/peers", n.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(map[string]any{"peers": opts.Federation.States()})
@@ -54,7 +56,7 @@ func (n *Node) Handler(opts ServeOptions) (http.Handler, error) {
 	}
 	mux.Handle("GET /metrics", n.authenticated(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	// The web console answers everything else (see package web).
-	console, err := n.console(opts)
+	console, err := n.console(opts, backlog)
 	if err != nil {
 		return nil, err
 	}

@@ -439,10 +439,42 @@ type peersData struct {
 	Federation bool
 	States     []federation.State
 	Graph      string
+	// Backlogs are per peer, in the order of States (nil: not counted).
+	Backlogs map[string]backlogRow
+	Classes  []string
+}
+
+// backlogRow is one peer's backlog as the page shows it: "≥ N" when the
+// count stopped at its limit.
+type backlogRow struct {
+	ByClass  []string // in the order of federation.BacklogClasses
+	Withheld string
+	Total    string
+	Err      string
+}
+
+func backlogCells(b federation.Backlog) backlogRow {
+	f := func(n int) string {
+		if b.Capped {
+			return fmt.Sprintf("≥ %d", n)
+		}
+		return fmt.Sprint(n)
+	}
+	row := backlogRow{Withheld: f(b.Withheld), Total: f(b.Total()), Err: b.Err}
+	for _, cl := range federation.BacklogClasses {
+		row.ByClass = append(row.ByClass, f(b.ByClass[cl]))
+	}
+	return row
 }
 
 func (s *Server) peersPage(w http.ResponseWriter, r *http.Request) {
-	d := peersData{Federation: s.o.Peers != nil, States: s.peers()}
+	d := peersData{Federation: s.o.Peers != nil, States: s.peers(), Classes: federation.BacklogClasses}
 	d.Graph = graphJSON(s.o.NodeName, d.States)
+	if s.o.Backlog != nil {
+		d.Backlogs = map[string]backlogRow{}
+		for _, b := range s.o.Backlog(r.Context()) {
+			d.Backlogs[b.Peer] = backlogCells(b)
+		}
+	}
 	s.render(w, r, http.StatusOK, "peers", s.newPage(r, "Peers", "peers", &d))
 }

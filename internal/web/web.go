@@ -51,6 +51,9 @@ type Options struct {
 	DefaultCollection string
 	// Peers returns the federation's peer states (nil: no federation configured).
 	Peers func() []federation.State
+	// Backlog counts what waits for each peer by priority class (nil: not
+	// counted).
+	Backlog func(ctx context.Context) []federation.Backlog
 	// Rules returns the detection rules the node has loaded, and false while
 	// it runs no detection (nil: never).
 	Rules func() ([]RuleInfo, bool)

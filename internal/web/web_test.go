@@ -373,7 +373,7 @@ func TestPages(t *testing.T) {
 		{"/attack", []string{"T1059.001", "T1547", "execution", "persistence", "Detected without a loaded rule: 0", "covered but not detected: 1"}},
 		{"/sharing", []string{"TLP:RED is for named recipients only", "deny", "north"}},
 		{"/sharing?peer=south", []string{"No decision recorded yet"}},
-		{"/peers", []string{"north", "dial tcp: refused", "2.0 KiB", "Backlog by priority is not built"}},
+		{"/peers", []string{"north", "dial tcp: refused", "2.0 KiB", "does not count the backlog by priority"}},
 	}
 	for _, role := range []string{"ada", "ana", "vic"} {
 		c := f.login(role)
