@@ -8,16 +8,21 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shieldwall/shieldwall/internal/demo"
+	"github.com/shieldwall/shieldwall/internal/identity"
 	"github.com/shieldwall/shieldwall/internal/node"
 	"github.com/shieldwall/shieldwall/internal/store"
 )
 
 func demoCmd(e *env) *cobra.Command {
 	var dataDir, listen, corpora string
+	var noAlliance bool
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a node on 127.0.0.1 seeded with real intelligence and print its URLs and a token",
@@ -25,7 +30,15 @@ func demoCmd(e *env) *cobra.Command {
 STIX 2.1 examples and, when ../shared/corpora is present, MITRE ATT&CK and real MISP events.
 It prints the TAXII URLs, an admin token and the web console's URL with a login, then serves
 until interrupted (Ctrl-C). With the corpora it also hunts the real attack samples with the
-Windows Sigma rules in the background, so the console shows real alerts.`,
+Windows Sigma rules in the background, so the console shows real alerts.
+
+The demo node is a national node (cert-fr) of a small alliance that runs in the same process,
+each node with its own store under DATA/alliance/ and its TAXII server on a 127.0.0.1 port:
+an alliance hub, a second nation (cert-de) and a partner, with real policy and syncers, and
+a third nation (cert-pl) whose node is not started, so its link shows cut with a backlog.
+Each node made indicators at several TLP levels (RED stays home; AMBER, REL TO and a sharing
+group go only where the policy allows), in its collection "alliance". --no-alliance runs the
+demo node alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -39,7 +52,13 @@ Windows Sigma rules in the background, so the console shows real alerts.`,
 			if corpora == "" {
 				corpora = demo.FindCorpora()
 			}
-			n, err := openNode(ctx, e, dataDir)
+			// A new demo node is a national node, CERT-FR; an older data
+			// directory keeps the identity it has.
+			opts := node.Options{DataDir: dataDir, Logger: e.log, DB: e.db}
+			if _, err := os.Stat(filepath.Join(dataDir, identity.FileName)); err != nil {
+				opts.Name, opts.Organisation = demoSelfName, "CERT-FR"
+			}
+			n, err := node.Open(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -68,6 +87,16 @@ Windows Sigma rules in the background, so the console shows real alerts.`,
 				}
 			}
 			base := "http://" + ln.Addr().String()
+			var alliance *demoAlliance
+			if !noAlliance {
+				start := time.Now()
+				if alliance, err = startDemoAlliance(ctx, e, n, filepath.Join(dataDir, "alliance"), base, name, consolePW); err != nil {
+					ln.Close()
+					return err
+				}
+				defer alliance.close()
+				fmt.Fprintf(e.stderr, "demo alliance: %d nodes set up in %.1fs\n", len(alliance.members), time.Since(start).Seconds())
+			}
 			w := e.stdout
 			fmt.Fprintf(w, "\nShieldwall demo node is up.\n\n")
 			fmt.Fprintf(w, "  TAXII 2.1 discovery  %s/taxii2/\n", base)
@@ -78,6 +107,18 @@ Windows Sigma rules in the background, so the console shows real alerts.`,
 			fmt.Fprintf(w, "  health               %s/healthz\n", base)
 			fmt.Fprintf(w, "  web console          %s/  (user %s, password %s)\n\n", base, name, consolePW)
 			fmt.Fprintf(w, "  admin token (name %s):\n  %s\n\n", name, token)
+			if alliance != nil {
+				fmt.Fprintf(w, "The demo node is %s, a national node of an alliance running in this process on 127.0.0.1\n", n.Identity.Name)
+				fmt.Fprintf(w, "(sharing collection %q of each node; the same console login on each):\n", demoCollection)
+				for _, m := range alliance.members {
+					state := "its node is not started: the link is cut and its backlog waits"
+					if m.n != nil {
+						state = fmt.Sprintf("%s, %s", m.org, m.relation)
+					}
+					fmt.Fprintf(w, "  %-13s %s/  (%s)\n", m.name, m.url, state)
+				}
+				fmt.Fprintln(w)
+			}
 			fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' -H 'Accept: application/taxii+json;version=2.1' %s/taxii2/root/collections/\n", token, base)
 			fmt.Fprintf(w, "  curl -u '%s:%s' '%s/taxii2/root/collections/%s/objects/?match[type]=indicator&limit=5'\n", name, token, base, node.DefaultCollectionAlias)
 			if corpora != "" {
@@ -99,11 +140,18 @@ Windows Sigma rules in the background, so the console shows real alerts.`,
 				}()
 				defer func() { stopHunt(); <-done }() // before n.Close
 			}
-			return n.Serve(ctx, ln, node.ServeOptions{})
+			if alliance == nil {
+				return n.Serve(ctx, ln, node.ServeOptions{})
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return alliance.run(gctx) })
+			g.Go(func() error { return n.Serve(gctx, ln, node.ServeOptions{Federation: alliance.self}) })
+			return g.Wait()
 		},
 	}
 	c.Flags().StringVar(&dataDir, "data", "", "data directory (default: a new temporary one)")
 	c.Flags().StringVar(&listen, "listen", "127.0.0.1:9440", "address to listen on (another free port is used if it is taken)")
+	c.Flags().BoolVar(&noAlliance, "no-alliance", false, "run the demo node alone, without the alliance's other nodes")
 	c.Flags().StringVar(&corpora, "corpora", "", "folder of the shared corpora (default: ../shared/corpora when present)")
 	return c
 }

@@ -393,8 +393,9 @@ func TestProcessDemo(t *testing.T) {
 	}()
 	timeout := time.After(30 * time.Second)
 	var stdout []string
+	end := false // the last line of the banner
 read:
-	for token == "" {
+	for !end {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -413,6 +414,7 @@ read:
 			if m := tokenLineRE.FindStringSubmatch(l); m != nil && name != "" {
 				token = m[1]
 			}
+			end = strings.HasPrefix(l, "Press Ctrl-C")
 		case <-timeout:
 			break read
 		}
@@ -460,6 +462,54 @@ read:
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("<h1>Alerts</h1>")) {
 		t.Errorf("console sign-in with the printed login = %d, want the alerts page:\n%s", resp.StatusCode, tail(string(body), 500))
+	}
+	// The alliance runs beside it: the demo node received what the policy
+	// let each member send it (RED stays home; the partner does not name
+	// the demo node a recipient of its AMBER), and the offline nation's
+	// link is cut.
+	for _, member := range []string{"alliance-hub", "cert-de", "partner-cert", "cert-pl"} {
+		if !regexp.MustCompile(`(?m)^\s+` + member + `\s+http://127\.0\.0\.1:\d+/\s`).MatchString(strings.Join(stdout, "\n")) {
+			t.Errorf("demo stdout lacks the URL of %s:\n%s", member, strings.Join(stdout, "\n"))
+		}
+	}
+	want := map[string]bool{}
+	for _, m := range []string{"alliance-hub", "cert-de", "partner-cert"} {
+		for _, level := range []string{"TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:RED"} {
+			want[m+" "+level] = level == "TLP:CLEAR" || level == "TLP:GREEN" || (level == "TLP:AMBER" && m != "partner-cert")
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, body := call(t, "GET", root+"collections/alliance/objects/?match[type]=indicator", bearer(token), "")
+		var env struct {
+			Objects []struct {
+				Name string `json:"name"`
+			} `json:"objects"`
+		}
+		_ = json.Unmarshal(body, &env)
+		got := map[string]bool{}
+		for _, o := range env.Objects {
+			who, rest, _ := strings.Cut(o.Name, ": ")
+			if i := strings.Index(rest, "(TLP:"); i >= 0 {
+				level, _, _ := strings.Cut(rest[i+1:], ")")
+				got[who+" "+level] = true
+			}
+		}
+		var diff []string
+		for k, w := range want {
+			if got[k] != w {
+				diff = append(diff, fmt.Sprintf("%s held %v, want %v", k, got[k], w))
+			}
+		}
+		_, peers := call(t, "GET", base+"/api/v1/peers", bearer(token), "")
+		cut := bytes.Contains(peers, []byte(`"Peer":"cert-pl","Link":"cut"`))
+		if len(diff) == 0 && cut {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo's alliance did not sync in 30 s (GET alliance = %d): %v; cert-pl cut: %v\n%s", resp.StatusCode, diff, cut, peers)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 	p.stop(t)
 }
