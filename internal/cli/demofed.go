@@ -82,7 +82,9 @@ func (q quietLog) WithAttrs(as []slog.Attr) slog.Handler {
 	return quietLog{q.Handler.WithAttrs(as), q.level}
 }
 
-func (q quietLog) WithGroup(name string) slog.Handler { return quietLog{q.Handler.WithGroup(name), q.level} }
+func (q quietLog) WithGroup(name string) slog.Handler {
+	return quietLog{q.Handler.WithGroup(name), q.level}
+}
 
 // startDemoAlliance opens the alliance's nodes under dir, makes their
 // tokens, collections, syncers (the demo node's, self, whose TAXII server
