@@ -28,7 +28,9 @@ type SearchQuery struct {
 	Next string
 }
 
-// SearchPage is one page of a search, newest (by date_added) first.
+// SearchPage is one page of a search: first the objects whose name part of
+// SearchText matches, newest (by date_added) first, then those that match
+// only with their description, newest first.
 type SearchPage struct {
 	Records []Record
 	// More says whether older matches may follow; Next then continues.
@@ -40,7 +42,8 @@ type SearchPage struct {
 	Pending int
 }
 
-// ObjectSearch finds objects by text and the objects that reference one.
+// ObjectSearch finds objects by text (SearchText) and the objects that
+// reference one (RefsOf).
 // It is a separate capability: callers probe a Backend for it.
 type ObjectSearch interface {
 	// SearchObjects searches the latest version of each object of the
@@ -67,14 +70,17 @@ type searchFields struct {
 	} `json:"external_references"`
 }
 
-// SearchText is the text an object is found by: its name, aliases
-// (aliases and x_mitre_aliases), description, pattern, value (for
-// cyber-observables) and the external_id of each external reference (an
-// ATT&CK T1059, a CVE id), one per line. Every backend indexes exactly this.
-func SearchText(raw []byte) string {
+// SearchText is the text an object is found by, in two parts. name holds
+// what names it: its name, aliases (aliases and x_mitre_aliases), value
+// (cyber-observables), pattern and the external_id of each external
+// reference (an ATT&CK T1059, a CVE id); body its description. A search
+// lists the objects it finds in their name first, then those it finds only
+// with the body (a relationship's description names the groups it relates).
+// Parts are one per line. Every backend indexes exactly this.
+func SearchText(raw []byte) (name, body string) {
 	var f searchFields
 	if json.Unmarshal(raw, &f) != nil {
-		return ""
+		return "", ""
 	}
 	parts := make([]string, 0, 8)
 	add := func(s string) {
@@ -94,8 +100,7 @@ func SearchText(raw []byte) string {
 	for _, r := range f.ExtRefs {
 		add(r.ExternalID)
 	}
-	add(f.Description)
-	return strings.Join(parts, "\n")
+	return strings.Join(parts, "\n"), strings.TrimSpace(f.Description)
 }
 
 // SearchTerms splits a search text as SearchQuery.Text says: its words when

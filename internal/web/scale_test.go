@@ -58,6 +58,15 @@ func TestConsoleScale(t *testing.T) {
 	added, rules := putScaleAlerts(t, ctx, db, nAlerts)
 	t.Logf("%d alerts stored (%d were there already) in %.1fs", added, nAlerts-added, time.Since(start).Seconds())
 
+	// The search index of a store fresh from a bulk import is filled in the
+	// background; fill it now, so that the pages are timed on a complete one.
+	start = time.Now()
+	if n, err := db.IndexText(ctx); err != nil {
+		t.Fatal(err)
+	} else if n > 0 {
+		t.Logf("search index: %d versions indexed in %.1fs", n, time.Since(start).Seconds())
+	}
+
 	const user, password = "bench-admin", "bench-password-123456"
 	if err := web.CreateUser(ctx, db, user, store.RoleAdmin, password); err != nil && !strings.Contains(err.Error(), "exists already") {
 		t.Fatal(err)
@@ -128,8 +137,11 @@ func TestConsoleScale(t *testing.T) {
 		{"peers", "/peers", "</html>"},
 	}
 	if group != "" {
-		cases = append(cases, struct{ name, path, want string }{"intelligence type=intrusion-set", "/intel?type=intrusion-set", "APT28"},
-			struct{ name, path, want string }{"intelligence text APT28", "/intel?q=APT28", `id="intel-results"`},
+		cases = append(cases, struct{ name, path, want string }{"intelligence type=intrusion-set", "/intel?type=intrusion-set", `id="intel-results"`},
+			struct{ name, path, want string }{"intelligence text APT28 (imported after the million, on the first page)", "/intel?q=APT28", group},
+			struct{ name, path, want string }{"intelligence text T1059 (an ATT&CK id)", "/intel?q=T1059", "Command and Scripting Interpreter"},
+			struct{ name, path, want string }{"intelligence type=intrusion-set, q=bear", "/intel?type=intrusion-set&q=bear", `id="intel-results"`},
+			struct{ name, path, want string }{"intelligence type=attack-pattern, q=" + word + " (matches only indicators)", "/intel?type=attack-pattern&q=" + url.QueryEscape(word), `id="intel-results"`},
 			struct{ name, path, want string }{"object page (APT28, with its relationships)", "/intel/object?coll=" + url.QueryEscape(coll.ID) + "&id=" + url.QueryEscape(group), "relgraph"})
 	} else {
 		t.Log("no APT28 in the collection: import enterprise-attack-2.1-rebuilt.json too, to time an object page with many relationships")
@@ -139,6 +151,7 @@ func TestConsoleScale(t *testing.T) {
 	fmt.Fprintf(&report, "| page or query | p50 | max |\n|---|---|---|\n")
 	for _, tc := range cases {
 		var ds []time.Duration
+		missing := false
 		for range runs {
 			t0 := time.Now()
 			resp, err := c.Get(ts.URL + tc.path)
@@ -148,13 +161,23 @@ func TestConsoleScale(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			ds = append(ds, time.Since(t0))
-			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "</html>") || !strings.Contains(string(body), tc.want) {
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "</html>") {
 				t.Fatalf("%s: GET %s: %s\n%.500s", tc.name, tc.path, resp.Status, body)
 			}
+			missing = missing || !strings.Contains(string(body), tc.want)
+		}
+		if missing {
+			// Timed all the same: a page that answers fast without what it
+			// should show is reported, not hidden.
+			t.Errorf("%s: GET %s lacks %q", tc.name, tc.path, tc.want)
 		}
 		slices.Sort(ds)
 		p50, mx := ds[len(ds)/2], ds[len(ds)-1]
-		fmt.Fprintf(&report, "| %s (`%s`) | %s | %s |\n", tc.name, shortPath(tc.path), ms(p50), ms(mx))
+		note := ""
+		if missing {
+			note = " **(not found)**"
+		}
+		fmt.Fprintf(&report, "| %s (`%s`)%s | %s | %s |\n", tc.name, shortPath(tc.path), note, ms(p50), ms(mx))
 		if p50 >= time.Second {
 			t.Errorf("%s: p50 %v over %d runs, want under 1 s", tc.name, p50, runs)
 		} else if mx >= time.Second {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,14 +18,15 @@ import (
 
 var _ store.ObjectSearch = (*DB)(nil)
 
-// The text index (migration 0007) is filled after the transactions that
-// store objects, never inside them: trigram indexing costs about 45 µs per
-// generated indicator here, more than twice what storing it costs, and the
-// import goal (50,000 objects/s) leaves no room for it.
+// The text index (migrations 0007, 0008) is filled after the transactions
+// that store objects, never inside them: trigram indexing cost 40-160 µs of
+// CPU per generated indicator here (the more, the larger the index), several
+// times what storing it costs, and the import goal (50,000 objects/s)
+// leaves no room for it.
 const (
-	// indexBatch is how many versions one indexing transaction takes (about
-	// 0.1 s of the writer).
-	indexBatch = 2000
+	// indexBatch is how many versions one indexing transaction takes
+	// (about a second of the writer: a Put may wait that long).
+	indexBatch = 10000
 	// indexSyncMax: a search that finds at most this many versions waiting
 	// indexes them first, so what was just stored is found.
 	indexSyncMax = 2000
@@ -142,8 +144,8 @@ func (db *DB) indexText(ctx context.Context, max int) (int, error) {
 			return err
 		}
 		type entry struct {
-			da   int64
-			text string
+			da         int64
+			name, body string
 		}
 		var es []entry
 		for rows.Next() {
@@ -155,7 +157,8 @@ func (db *DB) indexText(ctx context.Context, max int) (int, error) {
 				rows.Close()
 				return err
 			}
-			es = append(es, entry{da, store.SearchText(raw)})
+			name, body := store.SearchText(raw)
+			es = append(es, entry{da, name, body})
 			upto = da
 		}
 		rows.Close()
@@ -165,16 +168,16 @@ func (db *DB) indexText(ctx context.Context, max int) (int, error) {
 		if len(es) == 0 {
 			return nil
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO object_text (rowid, text) VALUES (?, ?)`)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO object_text (rowid, name, body) VALUES (?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
 		for _, e := range es {
-			if e.text == "" {
+			if e.name == "" && e.body == "" {
 				continue
 			}
-			if _, err := ins.ExecContext(ctx, e.da, e.text); err != nil {
+			if _, err := ins.ExecContext(ctx, e.da, e.name, e.body); err != nil {
 				return err
 			}
 		}
@@ -199,22 +202,48 @@ func (db *DB) pendingText(ctx context.Context, atMost int) (int, error) {
 	return n, err
 }
 
-const searchCursorPrefix = "q1."
+// A search cursor is searchCursorPrefix, the tier (1: found by name, 2:
+// only by body; 0 without text) and the date_added of the last record read.
+const searchCursorPrefix = "q2."
 
-// ftsQuery makes an FTS5 query of the terms: each a quoted string (a
-// trigram phrase, that is a substring), all required.
-func ftsQuery(terms []string) string {
+func encodeSearchCursor(tier int, da int64) string {
+	return searchCursorPrefix + strconv.Itoa(tier) + "." + strconv.FormatInt(da, 10)
+}
+
+func decodeSearchCursor(s string) (tier int, da int64, err error) {
+	rest, ok := strings.CutPrefix(s, searchCursorPrefix)
+	t, d, ok2 := strings.Cut(rest, ".")
+	if ok && ok2 {
+		tier, err = strconv.Atoi(t)
+		if err == nil {
+			da, err = strconv.ParseInt(d, 10, 64)
+		}
+		if err == nil && tier >= 0 && tier <= 2 {
+			return tier, da, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("cursor %q: %w", s, store.ErrInvalid)
+}
+
+// ftsQuery makes the FTS5 query of one tier of the terms: each a quoted
+// string (a trigram phrase, that is a substring), all required; tier 1 in
+// the name column, tier 2 anywhere but not all in the name column.
+func ftsQuery(terms []string, tier int) string {
 	qs := make([]string, len(terms))
 	for i, t := range terms {
 		qs[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 	}
-	return strings.Join(qs, " AND ")
+	all := "(" + strings.Join(qs, " AND ") + ")"
+	if tier == 1 {
+		return "{name} : " + all
+	}
+	return all + " NOT {name} : " + all
 }
 
 // SearchObjects searches the latest versions of the collection's objects
-// by store.SearchText, newest first (see store.ObjectSearch). With text it
-// walks the trigram index newest first and keeps what is a latest version
-// of this collection and type; without text it reads objects_latest or
+// by store.SearchText (see store.ObjectSearch). With text it walks the
+// trigram index newest first, the name column's matches then the others',
+// and keeps what is a latest version of this collection and type; without text it reads objects_latest or
 // objects_type backwards. A page reads at most searchScan index entries:
 // when a type filter rejects that many, it ends early with More and a
 // cursor. When more than indexSyncMax versions wait for the index (after a
@@ -236,14 +265,12 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 	if len(q.Types) > maxListLen {
 		return store.SearchPage{}, fmt.Errorf("more than %d types: %w", maxListLen, store.ErrInvalid)
 	}
-	before := int64(1<<63 - 1)
+	before, tier := int64(1<<63-1), 1
 	if q.Next != "" {
-		rest, ok := strings.CutPrefix(q.Next, searchCursorPrefix)
-		c, err := strconv.ParseInt(rest, 10, 64)
-		if !ok || err != nil {
-			return store.SearchPage{}, fmt.Errorf("cursor %q: %w", q.Next, store.ErrInvalid)
+		var err error
+		if tier, before, err = decodeSearchCursor(q.Next); err != nil {
+			return store.SearchPage{}, err
 		}
-		before = c
 	}
 	var terms []string
 	if strings.TrimSpace(q.Text) != "" {
@@ -260,7 +287,7 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 	if terms == nil {
 		p.Records, p.More, err = db.latestBefore(ctx, coll, q.Types, before, limit)
 		if err == nil && p.More {
-			p.Next = searchCursorPrefix + strconv.FormatInt(p.Records[len(p.Records)-1].DateAdded.UnixMicro(), 10)
+			p.Next = encodeSearchCursor(0, p.Records[len(p.Records)-1].DateAdded.UnixMicro())
 		}
 		return p, err
 	}
@@ -279,22 +306,44 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 		}
 	}
 
-	// Walk the index newest first; keep the rows that are a latest version
-	// of this collection (and type).
+	// Walk the index newest first, tier by tier; keep the rows that are a
+	// latest version of this collection (and type).
+	var das []int64
+	scanned := 0
+	if tier == 0 {
+		tier = 1
+	}
+	for ; tier <= 2 && !p.More; tier, before = tier+1, int64(1<<63-1) {
+		var stop int64
+		das, scanned, stop, err = db.walkText(ctx, coll, q.Types, ftsQuery(terms, tier), before, das, limit, scanned)
+		if err != nil {
+			return p, err
+		}
+		if stop != 0 {
+			p.More, p.Next = true, encodeSearchCursor(tier, stop)
+		}
+	}
+	p.Records, err = db.recordsAt(ctx, das)
+	return p, err
+}
+
+// walkText reads the index entries matching match with rowid < before,
+// newest first, and appends to das those that are latest versions in coll
+// (of types) until das holds limit (stop is then the last one's rowid) or
+// scanned reaches searchScan (stop is then the last entry read); stop is 0
+// when the entries ran out first.
+func (db *DB) walkText(ctx context.Context, coll int64, types []string, match string, before int64, das []int64, limit, scanned int) (_ []int64, _ int, stop int64, _ error) {
 	stmt, err := db.readStmt(ctx, `SELECT t.rowid, o.coll, o.is_latest, o.type FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid
 		WHERE object_text MATCH ?1 AND t.rowid < ?2 ORDER BY t.rowid DESC`)
 	if err != nil {
-		return p, err
+		return das, scanned, 0, err
 	}
-	rows, err := stmt.QueryContext(ctx, ftsQuery(terms), before)
+	rows, err := stmt.QueryContext(ctx, match, before)
 	if err != nil {
-		return p, err
+		return das, scanned, 0, err
 	}
-	var (
-		das     []int64
-		scanned int
-		last    int64
-	)
+	defer rows.Close()
+	last := before // the rowid of the last entry kept by this walk
 	for rows.Next() {
 		var (
 			da, c  int64
@@ -302,33 +351,22 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 			typ    string
 		)
 		if err := rows.Scan(&da, &c, &latest, &typ); err != nil {
-			rows.Close()
-			return p, err
+			return das, scanned, 0, err
 		}
 		scanned++
-		if c == coll && latest && (len(q.Types) == 0 || containsStr(q.Types, typ)) {
+		if c == coll && latest && (len(types) == 0 || containsStr(types, typ)) {
 			if len(das) == limit {
-				p.More = true
-				break
+				// One more match: the page is full and ends before it.
+				return das, scanned, last, nil
 			}
 			das = append(das, da)
 			last = da
 		}
 		if scanned >= searchScan {
-			// Stop here; the cursor continues after this entry.
-			p.More, last = true, da
-			break
+			return das, scanned, da, nil
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return p, err
-	}
-	if p.More {
-		p.Next = searchCursorPrefix + strconv.FormatInt(last, 10)
-	}
-	p.Records, err = db.recordsAt(ctx, das)
-	return p, err
+	return das, scanned, 0, rows.Err()
 }
 
 func containsStr(list []string, s string) bool {
@@ -401,7 +439,8 @@ func jsonStrings(vs []string) (string, error) {
 	return b.String(), nil
 }
 
-// recordsAt reads the rows with these date_addeds, in this order.
+// recordsAt reads the rows with these date_addeds, in this order (a row
+// deleted meanwhile is left out).
 func (db *DB) recordsAt(ctx context.Context, das []int64) ([]store.Record, error) {
 	if len(das) == 0 {
 		return nil, nil
@@ -412,12 +451,21 @@ func (db *DB) recordsAt(ctx context.Context, das []int64) ([]store.Record, error
 		args[i], ph[i] = da, "?"
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT date_added, id, type, spec_version, version, created, modified, revoked, raw
-		FROM objects WHERE date_added IN (`+strings.Join(ph, ", ")+`) ORDER BY date_added DESC`, args...)
+		FROM objects WHERE date_added IN (`+strings.Join(ph, ", ")+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	return scanRecords(rows)
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, err
+	}
+	pos := make(map[int64]int, len(das))
+	for i, da := range das {
+		pos[da] = i
+	}
+	slices.SortFunc(recs, func(a, b store.Record) int { return pos[a.DateAdded.UnixMicro()] - pos[b.DateAdded.UnixMicro()] })
+	return recs, nil
 }
 
 // scanRecords reads rows of (date_added, id, type, spec_version, version,

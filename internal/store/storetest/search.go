@@ -90,7 +90,9 @@ func testSearchText(t *testing.T, b store.Backend, s store.ObjectSearch) {
 		"pattern_type": "stix", "valid_from": stix.FormatTime(at(4), 3)})
 	soft := obj("tool", 5, at(5), map[string]any{"name": "Mimikatz", "x_mitre_aliases": []string{"mimi-katz-alias"}})
 	ip := sco("ipv4-addr", uid("ipv4-addr", 6), "198.51.100.66")
-	put(t, b, coll, apt, tech, vuln, ind, soft, ip)
+	// Newer than apt, but names APT28 only in its description: it comes after.
+	camp := obj("campaign", 8, at(8), map[string]any{"name": "Operation Quill", "description": "Run by APT28 in 2024."})
+	put(t, b, coll, apt, tech, vuln, ind, soft, ip, camp)
 	put(t, b, other, obj("intrusion-set", 7, at(7), map[string]any{"name": "APT28 elsewhere"}))
 
 	for _, c := range []struct {
@@ -98,8 +100,9 @@ func testSearchText(t *testing.T, b store.Backend, s store.ObjectSearch) {
 		types []string
 		want  []string
 	}{
-		{"APT28", nil, []string{apt.ID}},
-		{"apt28", nil, []string{apt.ID}},            // case-insensitive
+		{"APT28", nil, []string{apt.ID, camp.ID}},   // by name first, then by description
+		{"apt28", nil, []string{apt.ID, camp.ID}},   // case-insensitive
+		{"APT28 2024", nil, []string{camp.ID}},      // one word in the name, one in the description
 		{"fancy bear", nil, []string{apt.ID}},       // an alias, two words
 		{"bear fancy", nil, []string{apt.ID}},       // words in any order
 		{"ofac", nil, []string{apt.ID}},             // a substring of an alias
@@ -112,9 +115,10 @@ func testSearchText(t *testing.T, b store.Backend, s store.ObjectSearch) {
 		{"C2 server", nil, []string{ind.ID}},        // "C2" is short: the whole text as one substring
 		{"APT28", []string{"indicator"}, nil},       // type filter
 		{"APT28", []string{"indicator", "intrusion-set"}, []string{apt.ID}},
+		{"APT28", []string{"campaign"}, []string{camp.ID}},
 		{"zzqx-no-such-text", nil, nil},
-		{"", []string{"tool"}, []string{soft.ID}},                             // no text: every object of the type
-		{"", nil, []string{ip.ID, soft.ID, ind.ID, vuln.ID, tech.ID, apt.ID}}, // newest first
+		{"", []string{"tool"}, []string{soft.ID}},                                      // no text: every object of the type
+		{"", nil, []string{camp.ID, ip.ID, soft.ID, ind.ID, vuln.ID, tech.ID, apt.ID}}, // newest first
 	} {
 		got, p := search(t, s, coll, store.SearchQuery{Text: c.text, Types: c.types})
 		if diff := cmp.Diff(c.want, got); diff != "" {
@@ -178,26 +182,44 @@ func testSearchLatestOnly(t *testing.T, b store.Backend, s store.ObjectSearch) {
 func testSearchPaging(t *testing.T, b store.Backend, s store.ObjectSearch) {
 	coll := newCollection(t, b)
 	var objs []stix.Object
-	var want []string // newest first
+	var want, wantText, wantMalware []string // newest first; by name then by description; malware by name then description
+	var byDesc, malDesc []string
 	for i := range 25 {
 		typ := "indicator"
 		if i%5 == 0 {
 			typ = "malware"
 		}
-		objs = append(objs, obj(typ, i, at(i), map[string]any{"name": fmt.Sprintf("Pagedname %02d", i)}))
+		props := map[string]any{"name": fmt.Sprintf("Pagedname %02d", i)}
+		if i%7 == 3 {
+			props = map[string]any{"name": fmt.Sprintf("Other %02d", i), "description": "See pagedname."}
+		}
+		objs = append(objs, obj(typ, i, at(i), props))
 	}
 	put(t, b, coll, objs...)
 	for i := len(objs) - 1; i >= 0; i-- {
-		want = append(want, objs[i].ID)
+		id := objs[i].ID
+		want = append(want, id)
+		switch {
+		case i%7 == 3 && i%5 == 0:
+			byDesc, malDesc = append(byDesc, id), append(malDesc, id)
+		case i%7 == 3:
+			byDesc = append(byDesc, id)
+		case i%5 == 0:
+			wantText, wantMalware = append(wantText, id), append(wantMalware, id)
+		default:
+			wantText = append(wantText, id)
+		}
 	}
+	wantText = append(wantText, byDesc...)
+	wantMalware = append(wantMalware, malDesc...)
 	for _, c := range []struct {
 		text  string
 		types []string
 		want  []string
 	}{
-		{"pagedname", nil, want},
+		{"pagedname", nil, wantText},
 		{"", nil, want},
-		{"pagedname", []string{"malware"}, []string{objs[20].ID, objs[15].ID, objs[10].ID, objs[5].ID, objs[0].ID}},
+		{"pagedname", []string{"malware"}, wantMalware},
 		{"", []string{"malware"}, []string{objs[20].ID, objs[15].ID, objs[10].ID, objs[5].ID, objs[0].ID}},
 	} {
 		for _, limit := range []int{1, 2, 10, 25, 100} {
@@ -232,8 +254,8 @@ func testSearchPaging(t *testing.T, b store.Backend, s store.ObjectSearch) {
 	}
 	put(t, b, coll, obj("indicator", 99, at(99), map[string]any{"name": "Pagedname newest"}))
 	ids, _ := search(t, s, coll, store.SearchQuery{Text: "pagedname", Limit: 10, Next: p1.Next})
-	if !slices.Equal(ids, want[10:20]) {
-		t.Errorf("second page after a new object: %v; want %v", ids, want[10:20])
+	if !slices.Equal(ids, wantText[10:20]) {
+		t.Errorf("second page after a new object: %v; want %v", ids, wantText[10:20])
 	}
 }
 
@@ -245,7 +267,8 @@ func testSearchErrors(t *testing.T, b store.Backend, s store.ObjectSearch) {
 		{Text: "ab"},
 		{Text: " x "},
 		{Text: "abc", Next: "not-a-cursor"},
-		{Next: "q1.notanumber"},
+		{Next: "q2.1.notanumber"},
+		{Next: "q2.7.123"},
 	} {
 		if _, err := s.SearchObjects(ctx, coll, q); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("SearchObjects(%+v) = %v; want ErrInvalid", q, err)
