@@ -16,9 +16,13 @@ const (
 	bloomK     = 5
 )
 
-func newBlockFilter(keys []uint64) *blockFilter {
-	n := (len(keys)*bitsPerKey + 63) / 64
-	f := &blockFilter{words: make([]uint64, max(n, 1))}
+// filterWords is the number of words of the filter of n keys.
+func filterWords(n int) int { return max((n*bitsPerKey+63)/64, 1) }
+
+// newBlockFilter sets the bits of keys in words, zeroed memory of
+// filterWords(len(keys)) words.
+func newBlockFilter(words []uint64, keys []uint64) *blockFilter {
+	f := &blockFilter{words: words}
 	for _, h := range keys {
 		*f.word(h) |= bloomMask(h)
 	}

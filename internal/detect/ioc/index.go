@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -75,6 +76,10 @@ type Builder struct {
 	refByID map[string]uint32
 	hk      hashKeys
 	seeded  bool
+	// minMapped, when not 0, replaces the size (the constant minMapped)
+	// from which the index's arrays are mapped: tests set it to map small
+	// indexes.
+	minMapped int
 }
 
 // NewBuilder returns an empty builder; sizeHint is the expected number of
@@ -195,6 +200,9 @@ type Index struct {
 	nRefs     int
 	rr        refReader
 	hk        hashKeys // of keyHash
+	// mapped is the size of the mapping holding filter, buckets and recs
+	// (0: they are on the heap).
+	mapped int
 }
 
 // Build returns the index of every value added. The builder may be reused
@@ -337,9 +345,6 @@ func (b *Builder) Build() (*Index, error) {
 		ix.recs = bkt.flush(ix.recs)
 	}
 	ix.nKeys = len(keys)
-	if len(keys) > 0 {
-		ix.filter = newBlockFilter(keys)
-	}
 	if len(b.nets) > 0 {
 		ix.nets = new(bart.Table[uint32])
 		for i := 0; i < len(b.nets); {
@@ -364,12 +369,10 @@ func (b *Builder) Build() (*Index, error) {
 		}
 	}
 	ix.recs = append(ix.recs, make([]byte, 8)...)
-	if cap(ix.recs)-len(ix.recs) > len(ix.recs)/128 {
-		ix.recs = append(make([]byte, 0, len(ix.recs)), ix.recs...) // release the estimate's slack
-	}
+	ix.place(keys, cmp.Or(b.minMapped, minMapped))
 	ix.shared = slices.Clip(ix.shared)
 	ix.sharedOff = slices.Clip(ix.sharedOff)
-	*b = Builder{Suppressor: b.Suppressor, refByID: make(map[string]uint32)}
+	*b = Builder{Suppressor: b.Suppressor, refByID: make(map[string]uint32), minMapped: b.minMapped}
 	return ix, nil
 }
 
@@ -415,6 +418,48 @@ func (w *bucketWriter) flush(dst []byte) []byte {
 	w.tags, w.lens, w.data = w.tags[:0], w.lens[:0], w.data[:0]
 	return dst
 }
+
+// place builds the filter of keys and moves the filter, the bucket table
+// and the records into their final memory: for a large index one mapping
+// outside the Go heap backed by huge pages (see mapHuge), the filter
+// first, at its 2 MiB-aligned start, so that the random reads of look-ups
+// rarely miss the TLB; else the heap. The mapping is released when ix is
+// collected; the look-up entry points keep ix alive while they read it.
+func (ix *Index) place(keys []uint64, minMapped int) {
+	nw := 0
+	if len(keys) > 0 {
+		nw = filterWords(len(keys))
+	}
+	fb, bb := nw*8, len(ix.buckets)*4
+	mem := []byte(nil)
+	if total := fb + bb + len(ix.recs); total >= minMapped {
+		mem = mapHuge(total)
+	}
+	if mem == nil {
+		if len(keys) > 0 {
+			ix.filter = newBlockFilter(make([]uint64, nw), keys)
+		}
+		if cap(ix.recs)-len(ix.recs) > len(ix.recs)/128 {
+			ix.recs = append(make([]byte, 0, len(ix.recs)), ix.recs...) // release the estimate's slack
+		}
+		return
+	}
+	if len(keys) > 0 {
+		ix.filter = newBlockFilter(unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), nw), keys)
+	}
+	buckets := unsafe.Slice((*uint32)(unsafe.Pointer(&mem[fb])), len(ix.buckets))
+	copy(buckets, ix.buckets)
+	ix.buckets = buckets
+	recs := mem[fb+bb : fb+bb+len(ix.recs) : fb+bb+len(ix.recs)]
+	copy(recs, ix.recs)
+	ix.recs = recs
+	ix.mapped = len(mem)
+	runtime.AddCleanup(ix, unmapHuge, mem)
+}
+
+// minMapped is the size from which an index's arrays are mapped with huge
+// pages rather than allocated on the heap.
+const minMapped = 4 << 20
 
 // Len returns the number of distinct values and networks indexed.
 func (ix *Index) Len() int { return ix.nKeys + ix.nNets }

@@ -3,6 +3,7 @@ package ioc
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -277,5 +278,71 @@ func TestParentDomainMatched(t *testing.T) {
 	}
 	if hits := ix.lookup(nil, Domain, "evil.com"); len(hits) != 1 || hits[0].matched != "" {
 		t.Errorf("lookup(Domain, evil.com) = %+v, want one exact hit", hits)
+	}
+}
+
+// TestMappedIndex checks an index whose arrays are mapped with huge pages
+// outside the heap (as large ones are; this one is mapped however small),
+// while indexes are swapped and collected under concurrent look-ups (the
+// mapping of one is released only once no look-up can read it).
+func TestMappedIndex(t *testing.T) {
+	const n = 20_000
+	refs := benchRefs(n)
+	build := func() *Index {
+		b := NewBuilder(n)
+		b.minMapped = 1
+		for i := range n {
+			k, v := genMixed(i)
+			if err := b.Add(k, v, refs[i]); err != nil {
+				t.Fatalf("Add(%v, %q) = %v", k, v, err)
+			}
+		}
+		ix, err := b.Build()
+		if err != nil {
+			t.Fatalf("Build() = %v", err)
+		}
+		return ix
+	}
+	ix := build()
+	if runtime.GOOS == "linux" && ix.mapped == 0 {
+		t.Fatalf("an index of %d bytes was not mapped", ix.Bytes())
+	}
+	for i := range n {
+		k, v := genMixed(i)
+		got, ok := ix.Lookup(k, v)
+		if !ok || len(got) != 1 || got[0].ID != refs[i].ID || !got[0].ValidFrom.Equal(refs[i].ValidFrom) {
+			t.Fatalf("Lookup(%v, %q) = %v, %v, want %v", k, v, got, ok, refs[i])
+		}
+		if k, v := genMixed(n + i); ix.Contains(k, v) {
+			t.Fatalf("Contains(%v, %q) = true for a value not indexed", k, v)
+		}
+	}
+	m := NewMatcher(ix, nil, nil)
+	ix = nil
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		found := 0
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- found
+				return
+			default:
+			}
+			k, v := genMixed(i % n)
+			if m.Index().Contains(k, v) {
+				found++
+			}
+		}
+	}()
+	for range 2 {
+		m.Swap(build()) // the one before is now unreachable but for look-ups in flight
+		runtime.GC()
+		runtime.GC()
+	}
+	close(stop)
+	if found := <-done; found == 0 {
+		t.Fatal("no look-up found an indexed value while indexes were swapped")
 	}
 }

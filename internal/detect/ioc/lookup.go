@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
+	"runtime"
 	"strings"
 	"unsafe"
 )
@@ -33,9 +34,27 @@ func (ix *Index) find(k Kind, canon []byte) (uint32, bool) {
 // summing the lengths of the records before it rather than reading them.
 func (ix *Index) search(h uint64, k Kind, canon []byte) (uint32, bool) {
 	nb := len(ix.buckets)
-	at := ix.buckets[bucketOf(h, nb)]
+	bi := bucketOf(h, nb)
+	at := ix.buckets[bi]
 	tag := tagOf(h, nb)
 	recs := ix.recs
+	// Touch every cache line of the bucket (up to six) before reading its
+	// directory, so that they load from memory in parallel with it rather
+	// than one after another: the record's line is then usually there when
+	// the directory says where it is. The loads feed only a branch that is
+	// never taken (recs[0], the empty bucket, is 0), so nothing waits for
+	// them.
+	end := uint32(len(recs))
+	if bi+1 < nb {
+		end = min(ix.buckets[bi+1], end)
+	}
+	var t byte
+	for p := at&^63 + 64; p < end && p < at+6*64; p += 64 {
+		t |= recs[p]
+	}
+	if t == 0xff && recs[0] != 0 {
+		return 0, false
+	}
 	n := uint32(recs[at])
 	if n >= 0x80 {
 		return ix.searchLong(at, tag, k, canon)
@@ -542,6 +561,12 @@ func canonicalURL(s string) bool {
 // be read as kind k. The Refs are built for the caller; their Labels slices
 // are shared and must not be modified.
 func (ix *Index) Lookup(k Kind, value string) ([]Ref, bool) {
+	refs, ok := ix.lookupRefs(k, value)
+	runtime.KeepAlive(ix) // its arrays may be mapped outside the heap (Index.place)
+	return refs, ok
+}
+
+func (ix *Index) lookupRefs(k Kind, value string) ([]Ref, bool) {
 	var hb [4]hit
 	hits := ix.lookup(hb[:0], k, value)
 	switch {
@@ -568,7 +593,9 @@ func (ix *Index) Lookup(k Kind, value string) ([]Ref, bool) {
 // them only for alerts. It does not allocate.
 func (ix *Index) Contains(k Kind, value string) bool {
 	var hb [4]hit
-	return len(ix.lookup(hb[:0], k, value)) > 0
+	ok := len(ix.lookup(hb[:0], k, value)) > 0
+	runtime.KeepAlive(ix) // its arrays may be mapped outside the heap (Index.place)
+	return ok
 }
 
 // decodeHex decodes the hex digits of s (2*len(dst) of them) into dst,

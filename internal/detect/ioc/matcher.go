@@ -3,6 +3,7 @@ package ioc
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -219,6 +220,7 @@ func looksIPv4(s string) bool {
 func (m *Matcher) lookup(ix *Index, ev *event.Event, field string, k Kind, value string, alerts []*detect.Alert) []*detect.Alert {
 	m.hitBuf = ix.lookup(m.hitBuf[:0], k, value)
 	if len(m.hitBuf) == 0 {
+		runtime.KeepAlive(ix)
 		return alerts
 	}
 	m.hits.Add(uint64(len(m.hitBuf)))
@@ -246,6 +248,7 @@ func (m *Matcher) lookup(ix *Index, ev *event.Event, field string, k Kind, value
 			alerts = append(alerts, newAlert(ev, r, k, value, h.matched, match))
 		})
 	}
+	runtime.KeepAlive(ix) // its arrays may be mapped outside the heap (Index.place)
 	return alerts
 }
 

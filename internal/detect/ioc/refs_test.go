@@ -251,7 +251,7 @@ func TestBlockFilter(t *testing.T) {
 	for i := range keys {
 		keys[i] = mix(i, 5) * 0x9E3779B97F4A7C15
 	}
-	f := newBlockFilter(keys)
+	f := newBlockFilter(make([]uint64, filterWords(n)), keys)
 	for _, k := range keys {
 		if !f.Contains(k) {
 			t.Fatalf("Contains(%#x) = false for an added key", k)
