@@ -172,12 +172,12 @@ func (db *DB) putTx(ctx context.Context, tx pgx.Tx, coll int64, objs []stix.Obje
 	}
 
 	// Allocate the date_added values, then plan versions and marks.
+	var first, last int64
 	if len(fresh) > 0 {
-		var last int64
 		if err := tx.QueryRow(ctx, allocSQL, int64(len(fresh))).Scan(&last); err != nil {
 			return nil, fmt.Errorf("allocate date_added: %w", err)
 		}
-		first := last - int64(len(fresh)) + 1
+		first = last - int64(len(fresh)) + 1
 		for k, i := range fresh {
 			da := first + int64(k)
 			if objs[i].Version().IsZero() {
@@ -226,6 +226,9 @@ func (db *DB) putTx(ctx context.Context, tx pgx.Tx, coll int64, objs []stix.Obje
 	}
 	if err := insert(ctx, tx, db.copyMin, coll, objs, vers, res, fresh, states); err != nil {
 		return nil, fmt.Errorf("insert: %w", err)
+	}
+	if err := indexPut(ctx, tx, coll, first, last); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
