@@ -33,7 +33,9 @@ type SearchQuery struct {
 // only with their description, newest first.
 type SearchPage struct {
 	Records []Record
-	// More says whether older matches may follow; Next then continues.
+	// More says whether older matches may follow; Next then continues. A
+	// backend may end a page early (fewer than Limit records, even none)
+	// when a filter rejects most matches, to bound the page's cost.
 	More bool
 	Next string
 	// Pending counts the objects stored but not yet in the search index

@@ -48,6 +48,7 @@ type intelSearchData struct {
 	// first; Pending objects were not indexed yet.
 	Indexed bool
 	Pending int
+	Partial bool // the page ended early (store.SearchPage.More with fewer rows)
 }
 
 // readable lists the collections u may read.
@@ -185,6 +186,7 @@ func (s *Server) intelSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		if res.More {
 			d.Next = res.Next
+			d.Partial = len(res.Records) < searchResults
 		}
 		s.render(w, r, http.StatusOK, "intel", pg)
 		return

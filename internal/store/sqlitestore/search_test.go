@@ -155,3 +155,37 @@ func TestMigrateObjectRefs(t *testing.T) {
 		t.Errorf("search of a migrated store's object: %+v, %v; want %s", p.Records, err, apt)
 	}
 }
+
+// TestSearchScanBound: a type filter that rejects more than searchScan
+// matches ends the page early, and the cursor continues to the match.
+func TestSearchScanBound(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	coll, err := db.CreateCollection(ctx, store.Collection{Title: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	mal := `{"type":"malware","spec_version":"2.1","id":"malware--00000000-1111-4111-8111-111111111111","created":"2025-01-01T00:00:00Z","modified":"2025-01-01T00:00:00Z","name":"Commonword RAT","is_family":true}`
+	objs := []stix.Object{{ID: "malware--00000000-1111-4111-8111-111111111111", Type: "malware", SpecVersion: "2.1", Created: day, Modified: day, Raw: []byte(mal)}}
+	for i := range searchScan + 100 {
+		id := fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i+1)
+		raw := fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":%q,"created":"2025-01-01T00:00:00Z","modified":"2025-01-01T00:00:00Z","name":"Commonword %d","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2025-01-01T00:00:00Z"}`, id, i)
+		objs = append(objs, stix.Object{ID: id, Type: "indicator", SpecVersion: "2.1", Created: day, Modified: day, Raw: []byte(raw)})
+	}
+	if _, err := db.Put(ctx, coll.ID, objs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.IndexText(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := store.SearchQuery{Text: "commonword", Types: []string{"malware"}}
+	p, err := db.SearchObjects(ctx, coll.ID, q)
+	if err != nil || len(p.Records) != 0 || !p.More || p.Next == "" {
+		t.Fatalf("first page: %d records, More %v, Next %q, %v; want none, ended early with a cursor", len(p.Records), p.More, p.Next, err)
+	}
+	q.Next = p.Next
+	if p, err = db.SearchObjects(ctx, coll.ID, q); err != nil || len(p.Records) != 1 || p.Records[0].Object.Type != "malware" || p.More {
+		t.Fatalf("second page: %+v, More %v, %v; want the malware, and no more", p.Records, p.More, err)
+	}
+}
