@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,6 +37,8 @@ import (
 // process in headless Chromium (Debian's chromium package).
 
 const chromiumPath = "/usr/bin/chromium"
+
+var updateShots = flag.Bool("update", false, "rewrite docs/screenshots from this run of the browser test (or SHIELDWALL_UPDATE_SCREENSHOTS=1)")
 
 // demoNode is a running `shieldwall demo`.
 type demoNode struct {
@@ -190,6 +193,54 @@ func (d *demoNode) taxiiObject(t *testing.T, collection, id string) map[string]a
 	return env.Objects[0]
 }
 
+// peerStates reads the demo node's federation peer states.
+func (d *demoNode) peerStates(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, d.base+"/api/v1/peers", nil)
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Peers []map[string]any `json:"peers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("GET /api/v1/peers: %s: %v", resp.Status, err)
+	}
+	out := map[string]map[string]any{}
+	for _, p := range v.Peers {
+		name, _ := p["Peer"].(string)
+		out[name] = p
+	}
+	return out
+}
+
+// waitAlliance waits until the demo's alliance has synced: the running
+// members connected, with objects sent both ways, and the offline nation's
+// link cut.
+func (d *demoNode) waitAlliance(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for {
+		ps := d.peerStates(t)
+		ok := len(ps) == 4 && ps["cert-pl"]["Link"] == "cut"
+		for _, m := range []string{"alliance-hub", "cert-de", "partner-cert"} {
+			sent, _ := ps[m]["Sent"].(float64)
+			received, _ := ps[m]["Received"].(float64)
+			ok = ok && ps[m]["Link"] == "connected" && sent > 0 && received > 0
+		}
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the demo's alliance did not sync in time: %v", ps)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
 // browserLog collects what the page did that the test must refuse.
 type browserLog struct {
 	mu       sync.Mutex
@@ -280,10 +331,12 @@ func (bl *browserLog) event(ev any) {
 // prints, opens every page, triages an alert (checked in the store),
 // creates a TLP:AMBER indicator and revokes it (both checked over TAXII),
 // sees an alert stored by another process arrive over the event stream
-// without a reload, and fails on any request that leaves 127.0.0.1, any
-// console error or warning, CSP violation, script exception, failed load or
-// HTTP error. (internal/web/e2e drives the node in process and takes the
-// screenshots.)
+// without a reload, sees the demo's alliance on the Overview, Sharing and
+// Peers pages, follows a keyboard shortcut, and fails on any request that
+// leaves 127.0.0.1, any console error or warning, CSP violation, script
+// exception, failed load or HTTP error. With -update (or
+// SHIELDWALL_UPDATE_SCREENSHOTS=1) it rewrites docs/screenshots with a
+// full-page screenshot of every page.
 func TestDemoConsoleInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts shieldwall demo and headless Chromium (not in -short)")
@@ -387,17 +440,32 @@ func TestDemoConsoleInChromium(t *testing.T) {
 			t.Errorf("%s: %s", step, p)
 		}
 	}
-	// SHIELDWALL_E2E_SHOTS=DIR keeps a screenshot of each step in DIR, for
-	// a look at what the browser drew (the README's are internal/web/e2e's).
+	// The README's screenshots, taken only when asked to rewrite them (a
+	// full-page screenshot costs a second on a loaded machine). Charts and
+	// graphs draw just after the page loads.
+	updating := *updateShots || os.Getenv("SHIELDWALL_UPDATE_SCREENSHOTS") == "1"
+	shots := map[string][]byte{}
 	shot := func(name string) {
 		t.Helper()
-		dir := os.Getenv("SHIELDWALL_E2E_SHOTS")
-		if dir == "" {
+		if !updating {
 			return
 		}
-		png := get(t, bctx, "screenshot "+name, chromedp.CaptureScreenshot())
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
+		do("settle "+name, chromedp.Sleep(800*time.Millisecond))
+		shots[name] = get(t, bctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	}
+	// poll waits for a JavaScript condition, asking again when a
+	// navigation cuts the poll short.
+	poll := func(step, expr string) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; {
+			v, err := chromedp.Run(bctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second)))
+			if err == nil && v {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s is not true: %v", step, expr, err)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	heading := func(want string) {
@@ -417,6 +485,7 @@ func TestDemoConsoleInChromium(t *testing.T) {
 		t.Errorf("an injected style element was refused, but the browser log does not say so: %q", problems)
 	}
 	get(t, bctx, "clear", chromedp.Evaluate[int](`window.__cspViolations.length = 0`))
+	shot("login")
 	do("sign in",
 		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), d.user),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), d.password),
@@ -427,13 +496,26 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	}
 	check("sign in")
 
-	// Overview: the federation graph and the alerts chart are drawn, and
-	// the event stream is open.
+	// Overview: the federation graph (the demo node, its four peers and
+	// their links) and the alerts chart are drawn, and the event stream is
+	// open.
+	d.waitAlliance(t, ctx)
 	do("overview", chromedp.Navigate(d.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#fedgraph canvas`)),
 		chromedp.WaitVisible(chromedp.CSS(`#alertchart canvas`)),
 		chromedp.WaitVisible(chromedp.CSS(`#live.on`)))
 	heading("Common operational picture")
+	graph := get(t, bctx, "federation graph", chromedp.Evaluate[[]string](
+		`JSON.parse(document.getElementById("fedgraph").getAttribute("data-graph")).map(e => (e.data.source ? "edge " : "node ") + e.data.label)`))
+	for _, want := range []string{"node cert-fr", "node alliance-hub", "node cert-de", "node partner-cert", "node cert-pl"} {
+		if !slices.Contains(graph, want) {
+			t.Errorf("the federation graph lacks %q: %q", want, graph)
+		}
+	}
+	if !slices.ContainsFunc(graph, func(e string) bool { return strings.HasPrefix(e, "edge cut · ") }) {
+		t.Errorf("the federation graph shows no cut link: %q", graph)
+	}
+	shot("overview")
 	check("overview")
 
 	// Alerts, filtered and sorted server-side, then all.
@@ -445,6 +527,7 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	check("alerts filtered")
 	do("alerts", chromedp.Navigate(d.base+"/alerts"), chromedp.WaitVisible(chromedp.CSS(`#alerts-table tbody tr td a`)))
 	heading("Alerts")
+	shot("alerts")
 	check("alerts")
 
 	// Alert detail, and triage it (the form posts with htmx and swaps the panel).
@@ -468,6 +551,7 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	if s := text(`#triage .msg.notice`); !strings.Contains(s, "Triage saved") {
 		t.Errorf("after triage the panel says %q", s)
 	}
+	shot("alert")
 	check("triage")
 	ta, err := db.Alert(ctx, alertID)
 	if err != nil {
@@ -500,6 +584,7 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	if n := count(`#intel-results tbody tr td a`); n == 0 {
 		t.Fatal("no intrusion-set matches APT in the demo data")
 	}
+	shot("intel")
 	check("intel search")
 	do("object page", chromedp.Click(chromedp.CSS(`#intel-results tbody tr td a`)),
 		chromedp.WaitVisible(chromedp.CSS(`#relgraph canvas`)))
@@ -516,14 +601,46 @@ func TestDemoConsoleInChromium(t *testing.T) {
 			t.Errorf("the ATT&CK heatmap has %d techniques, want the loaded rules' many", n)
 		}
 	}
+	shot("attack")
 	check("attack")
 
-	do("sharing", chromedp.Navigate(d.base+"/sharing"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	// Sharing: the policy's decisions on what the demo's nodes made, with
+	// their reasons: sent, and withheld by TLP, REL TO and sharing group.
+	do("sharing", chromedp.Navigate(d.base+"/sharing"), chromedp.WaitVisible(chromedp.CSS(`#decisions tbody tr`)))
 	heading("Sharing")
+	rules := get(t, bctx, "decision rules", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#decisions tbody tr")].map(r => r.cells[2].textContent.trim() + " " + r.cells[4].textContent.trim())`))
+	for _, want := range []string{"allow allow", "deny tlp", "deny rel-to", "deny sharing-group"} {
+		if !slices.Contains(rules, want) {
+			t.Errorf("the sharing decisions lack %q: %q", want, rules)
+		}
+	}
+	if s := text(`#decisions`); !strings.Contains(s, "TLP:RED") {
+		t.Errorf("no decision gives TLP:RED as its reason: %.500q", s)
+	}
+	shot("sharing")
 	check("sharing")
-	do("peers", chromedp.Navigate(d.base+"/peers"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+
+	// Peers: health, bytes and the backlog by priority of the cut link.
+	do("peers", chromedp.Navigate(d.base+"/peers"), chromedp.WaitVisible(chromedp.CSS(`#backlog-table`)), chromedp.WaitVisible(chromedp.CSS(`#fedgraph canvas`)))
 	heading("Peers")
+	if s := text(`#peers-table tr[data-peer="cert-pl"] [data-field="link"]`); !strings.EqualFold(s, "cut") {
+		t.Errorf("cert-pl's link is %q on the Peers page, want cut", s)
+	}
+	if s := text(`#backlog-table tr[data-peer="cert-pl"] [data-field="backlog_total"]`); s == "0" || s == "" {
+		t.Errorf("cert-pl's backlog is %q, want what waits for it", s)
+	}
+	if s := text(`#peers-table tr[data-peer="alliance-hub"] [data-field="bytes_out"]`); s == "0 B" || s == "" {
+		t.Errorf("bytes out to alliance-hub: %q", s)
+	}
+	shot("peers")
 	check("peers")
+
+	// Keyboard: g then a letter opens a page (g s: Sharing).
+	do("keyboard", chromedp.KeyEvent("g"), chromedp.KeyEvent("s"))
+	poll("keyboard", `location.pathname === "/sharing" && document.readyState === "complete"`)
+	heading("Sharing")
+	check("keyboard")
 
 	// Create an indicator marked TLP:AMBER, then revoke it; check both
 	// over TAXII.
@@ -539,6 +656,7 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	if s := text(`main`); !strings.Contains(s, "Indicator created") || !strings.Contains(s, indName) {
 		t.Errorf("after creating, the object page does not say so: %.300q", s)
 	}
+	do("indicator graph", chromedp.WaitVisible(chromedp.CSS(`#relgraph canvas`)))
 	shot("indicator")
 	check("create indicator")
 	lu, err := url.Parse(get(t, bctx, "location", chromedp.Location()))
@@ -585,8 +703,24 @@ func TestDemoConsoleInChromium(t *testing.T) {
 		t.Errorf("over TAXII the revoked indicator is %v, want revoked: true", obj)
 	}
 
+	do("import page", chromedp.Navigate(d.base+"/intel/import"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	shot("import")
+	check("import page")
+
 	if requests < 20 {
 		t.Errorf("the browser made only %d requests: the network log is not being read", requests)
+	}
+	if updating {
+		dir := filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, b := range shots {
+			if err := os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("wrote %d screenshots to %s", len(shots), dir)
 	}
 	t.Logf("%d browser requests, all to 127.0.0.1; the whole test took %.1fs", requests, time.Since(start).Seconds())
 }
