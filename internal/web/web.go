@@ -178,6 +178,8 @@ func (s *Server) routes() {
 	m.Handle("GET /sharing", s.signedIn(store.RoleViewer, s.sharingPage))
 	m.Handle("GET /peers", s.signedIn(store.RoleViewer, s.peersPage))
 	m.Handle("GET /events", s.signedIn(store.RoleViewer, s.events))
+	m.Handle("GET /users", s.signedIn(store.RoleAdmin, s.usersPage))
+	m.Handle("POST /users", s.signedIn(store.RoleAdmin, s.userCreate))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "No such page.")
 	})
