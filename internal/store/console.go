@@ -50,6 +50,15 @@ type Users interface {
 	DeleteSession(ctx context.Context, idHash []byte) error
 }
 
+// UserAdmin changes console accounts (an optional capability of a
+// backend that keeps Users).
+type UserAdmin interface {
+	// SetPassword replaces a user's password hash and ends every session
+	// of the user. ErrNotFound when there is no such user; ErrInvalid when
+	// the hash is empty.
+	SetPassword(ctx context.Context, name, hash string) error
+}
+
 // Verdicts of a triaged alert.
 const (
 	VerdictTruePositive  = "true_positive"

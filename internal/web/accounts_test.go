@@ -28,13 +28,15 @@ func (f *fixture) userNames() []string {
 func TestUsersPageRights(t *testing.T) {
 	f := newFixture(t)
 	before := strings.Join(f.userNames(), " ")
-	good := url.Values{"name": {"eve"}, "role": {"analyst"}, "password": {"a long enough password"}, "password2": {"a long enough password"}}
+	good := func() url.Values {
+		return url.Values{"name": {"eve"}, "role": {"analyst"}, "password": {"a long enough password"}, "password2": {"a long enough password"}}
+	}
 	for _, role := range []string{"ana", "vic"} {
 		c := f.login(role)
 		if status, _, _ := c.get("/users"); status != http.StatusForbidden {
 			t.Errorf("%s: GET /users = %d, want 403", role, status)
 		}
-		if status, _, _ := c.post("/users", good); status != http.StatusForbidden {
+		if status, _, _ := c.post("/users", good()); status != http.StatusForbidden {
 			t.Errorf("%s: POST /users = %d, want 403", role, status)
 		}
 		if _, body, _ := c.get("/"); strings.Contains(body, `href="/users"`) {
@@ -56,7 +58,7 @@ func TestUsersPageRights(t *testing.T) {
 	}
 	// Without the session's CSRF token: refused, nothing stored.
 	noCSRF := url.Values{"csrf": {"forged"}}
-	for k, v := range good {
+	for k, v := range good() {
 		noCSRF[k] = v
 	}
 	if status, _, _ := c.post("/users", noCSRF); status != http.StatusForbidden {
@@ -127,5 +129,127 @@ func TestUserCreate(t *testing.T) {
 	}
 	if status, _, _ := e.get("/users"); status != http.StatusForbidden {
 		t.Errorf("the new analyst: GET /users = %d, want 403", status)
+	}
+}
+
+func (f *fixture) hash(name string) string {
+	f.t.Helper()
+	u, err := f.db.User(context.Background(), name)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return u.PasswordHash
+}
+
+// TestUserPasswordReset: an admin resets a password, which signs the
+// user's sessions out; others may not; bad input stores nothing.
+func TestUserPasswordReset(t *testing.T) {
+	f := newFixture(t)
+	const pw = "the new password of vic"
+	old := f.hash("vic")
+	vic := f.login("vic")
+	reset := func() url.Values { return url.Values{"name": {"vic"}, "password": {pw}, "password2": {pw}} }
+	for _, role := range []string{"ana", "vic"} {
+		if status, _, _ := f.login(role).post("/users/password", reset()); status != http.StatusForbidden {
+			t.Errorf("%s: POST /users/password = %d, want 403", role, status)
+		}
+	}
+	ada := f.login("ada")
+	if _, body, _ := ada.get("/users"); !strings.Contains(body, `action="/users/password"`) {
+		t.Error("the Users page offers no password reset")
+	}
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"short", url.Values{"name": {"vic"}, "password": {"short"}, "password2": {"short"}}, http.StatusBadRequest, "at least 12 characters"},
+		{"differ", url.Values{"name": {"vic"}, "password": {pw}, "password2": {pw + "x"}}, http.StatusBadRequest, "the two passwords differ"},
+		{"unknown user", url.Values{"name": {"nobody"}, "password": {pw}, "password2": {pw}}, http.StatusNotFound, "no such user"},
+		{"forged CSRF", url.Values{"csrf": {"x"}, "name": {"vic"}, "password": {pw}, "password2": {pw}}, http.StatusForbidden, "security token"},
+	} {
+		status, body, _ := ada.post("/users/password", tc.form)
+		if status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: POST /users/password = %d, want %d with %q", tc.name, status, tc.status, tc.want)
+		}
+	}
+	if f.hash("vic") != old {
+		t.Fatal("a refused reset changed vic's password")
+	}
+	if status, _, _ := vic.get("/"); status != http.StatusOK {
+		t.Fatalf("vic is signed out before the reset: %d", status)
+	}
+	status, _, h := ada.post("/users/password", reset())
+	if status != http.StatusSeeOther || h.Get("Location") != "/users?reset=vic" {
+		t.Fatalf("POST /users/password = %d (Location %q)", status, h.Get("Location"))
+	}
+	if ok, _ := VerifyPassword(f.hash("vic"), pw); !ok {
+		t.Error("vic's stored hash does not verify the new password")
+	}
+	if status, _, h := vic.get("/"); status != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+		t.Errorf("vic's session after the reset: GET / = %d (Location %q), want a redirect to sign in", status, h.Get("Location"))
+	}
+	if status, _, _ := ada.get("/users"); status != http.StatusOK {
+		t.Errorf("the admin who reset another's password was signed out: %d", status)
+	}
+	c := f.anon()
+	c.get("/login")
+	if status, _, _ := c.post("/login", url.Values{"name": {"vic"}, "password": {pw}, "next": {"/"}}); status != http.StatusSeeOther {
+		t.Errorf("vic signs in with the new password: %d", status)
+	}
+}
+
+// TestAccountPassword: everyone changes their own password with the
+// current one; the other sessions are signed out, this one stays; bad
+// input stores nothing.
+func TestAccountPassword(t *testing.T) {
+	f := newFixture(t)
+	const pw = "vic's own new password"
+	other := f.login("vic")
+	c := f.login("vic")
+	status, body, _ := c.get("/account")
+	if status != http.StatusOK || !strings.Contains(body, `id="password-form"`) || !strings.Contains(body, `href="/account"`) {
+		t.Fatalf("GET /account = %d, want the password form", status)
+	}
+	old := f.hash("vic")
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"wrong current", url.Values{"current": {"not the password"}, "password": {pw}, "password2": {pw}}, http.StatusBadRequest, "the current password is wrong"},
+		{"no current", url.Values{"password": {pw}, "password2": {pw}}, http.StatusBadRequest, "the current password is wrong"},
+		{"short", url.Values{"current": {testPassword}, "password": {"short"}, "password2": {"short"}}, http.StatusBadRequest, "at least 12 characters"},
+		{"differ", url.Values{"current": {testPassword}, "password": {pw}, "password2": {pw + "x"}}, http.StatusBadRequest, "the two passwords differ"},
+		{"forged CSRF", url.Values{"csrf": {"x"}, "current": {testPassword}, "password": {pw}, "password2": {pw}}, http.StatusForbidden, "security token"},
+	} {
+		status, body, _ := c.post("/account/password", tc.form)
+		if status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: POST /account/password = %d, want %d with %q", tc.name, status, tc.status, tc.want)
+		}
+		if f.hash("vic") != old {
+			t.Fatalf("%s: the refused form changed the password", tc.name)
+		}
+	}
+	c.get("/account")
+	status, _, h := c.post("/account/password", url.Values{"current": {testPassword}, "password": {pw}, "password2": {pw}})
+	if status != http.StatusSeeOther || h.Get("Location") != "/account?changed=1" {
+		t.Fatalf("POST /account/password = %d (Location %q)", status, h.Get("Location"))
+	}
+	if status, body, _ := c.get("/account?changed=1"); status != http.StatusOK || !strings.Contains(body, "Your password was changed") {
+		t.Errorf("this session after the change: GET /account = %d, want 200 and the notice", status)
+	}
+	if status, _, _ := other.get("/"); status != http.StatusSeeOther {
+		t.Errorf("vic's other session after the change: GET / = %d, want a redirect to sign in", status)
+	}
+	if ok, _ := VerifyPassword(f.hash("vic"), pw); !ok {
+		t.Error("the stored hash does not verify the new password")
+	}
+	a := f.anon()
+	a.get("/login")
+	if status, _, _ := a.post("/login", url.Values{"name": {"vic"}, "password": {testPassword}, "next": {"/"}}); status == http.StatusSeeOther {
+		t.Error("the old password still signs in")
 	}
 }

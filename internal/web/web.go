@@ -180,6 +180,9 @@ func (s *Server) routes() {
 	m.Handle("GET /events", s.signedIn(store.RoleViewer, s.events))
 	m.Handle("GET /users", s.signedIn(store.RoleAdmin, s.usersPage))
 	m.Handle("POST /users", s.signedIn(store.RoleAdmin, s.userCreate))
+	m.Handle("POST /users/password", s.signedIn(store.RoleAdmin, s.userPassword))
+	m.Handle("GET /account", s.signedIn(store.RoleViewer, s.accountPage))
+	m.Handle("POST /account/password", s.signedIn(store.RoleViewer, s.accountPassword))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "No such page.")
 	})

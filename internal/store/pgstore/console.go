@@ -16,8 +16,9 @@ import (
 )
 
 var (
-	_ store.Users   = (*DB)(nil)
-	_ store.Triages = (*DB)(nil)
+	_ store.Users     = (*DB)(nil)
+	_ store.UserAdmin = (*DB)(nil)
+	_ store.Triages   = (*DB)(nil)
 )
 
 // CreateUser implements store.Users.
@@ -35,6 +36,28 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	}
 	if err != nil {
 		return fmt.Errorf("pgstore: create user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// SetPassword implements store.UserAdmin.
+func (db *DB) SetPassword(ctx context.Context, name, hash string) error {
+	if hash == "" {
+		return fmt.Errorf("pgstore: set password of %q: empty hash: %w", name, store.ErrInvalid)
+	}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE name = $2`, hash, name)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE username = $1`, name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: set password of %q: %w", name, err)
 	}
 	return nil
 }

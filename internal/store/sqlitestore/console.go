@@ -14,6 +14,7 @@ import (
 
 var (
 	_ store.Users       = (*DB)(nil)
+	_ store.UserAdmin   = (*DB)(nil)
 	_ store.Triages     = (*DB)(nil)
 	_ store.DecisionLog = (*DB)(nil)
 )
@@ -38,6 +39,35 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 		return fmt.Errorf("sqlitestore: create user %q: %w", u.Name, err)
 	}
 	return nil
+}
+
+// SetPassword implements store.UserAdmin.
+func (db *DB) SetPassword(ctx context.Context, name, hash string) error {
+	if hash == "" {
+		return fmt.Errorf("sqlitestore: set password of %q: empty hash: %w", name, store.ErrInvalid)
+	}
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, hash, name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmpErr(err, store.ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user = ?`, name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: set password of %q: %w", name, err)
+	}
+	return nil
+}
+
+func cmpErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
 }
 
 // User implements store.Users.

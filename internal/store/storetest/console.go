@@ -79,6 +79,37 @@ func testUsers(t *testing.T, b store.Backend) {
 	if err := us.DeleteSession(ctx, []byte{1, 2, 3}); err != nil {
 		t.Errorf("DeleteSession(gone) = %v, want nil", err)
 	}
+
+	ua, ok := b.(store.UserAdmin)
+	if !ok {
+		return
+	}
+	// A new password ends the user's sessions, not the others'.
+	for i, u := range []string{"alice", "alice", "bob"} {
+		if err := us.CreateSession(ctx, store.Session{IDHash: []byte{7, byte(i)}, User: u, CSRF: "t", Created: base, Expires: base.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ua.SetPassword(ctx, "alice", "$argon2id$new"); err != nil {
+		t.Fatalf("SetPassword(alice): %v", err)
+	}
+	if got, err := us.User(ctx, "alice"); err != nil || got.PasswordHash != "$argon2id$new" || got.Role != alice.Role {
+		t.Errorf("User(alice) after SetPassword = %+v, %v; want the new hash, the same role", got, err)
+	}
+	for i, want := range []error{store.ErrNotFound, store.ErrNotFound, nil} {
+		if _, err := us.Session(ctx, []byte{7, byte(i)}); !errors.Is(err, want) {
+			t.Errorf("session %d after SetPassword(alice) = %v, want %v", i, err, want)
+		}
+	}
+	if got, _ := us.User(ctx, "bob"); got.PasswordHash != "h2" {
+		t.Errorf("SetPassword(alice) changed bob's hash to %q", got.PasswordHash)
+	}
+	if err := ua.SetPassword(ctx, "carol", "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetPassword(carol) = %v, want ErrNotFound", err)
+	}
+	if err := ua.SetPassword(ctx, "bob", ""); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("SetPassword(bob, empty) = %v, want ErrInvalid", err)
+	}
 }
 
 // testTriage checks the optional store.Triages capability: verdicts on
