@@ -706,6 +706,18 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	do("import page", chromedp.Navigate(d.base+"/intel/import"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 	shot("import")
 	check("import page")
+	// The admins' Users page lists the demo's user; everyone's account
+	// page offers a password change.
+	do("users page", chromedp.Navigate(d.base+"/users"), chromedp.WaitVisible(chromedp.CSS(`#users-table`)))
+	if n := count(`#users-table tr[data-user="` + d.user + `"]`); n != 1 {
+		t.Errorf("the Users page lists the demo's user %d times, want once", n)
+	}
+	shot("users")
+	check("users page")
+	do("account page", chromedp.Click(chromedp.CSS(`header .who a`)), chromedp.WaitVisible(chromedp.CSS(`#password-form`)))
+	heading("Your account")
+	shot("account")
+	check("account page")
 
 	if requests < 20 {
 		t.Errorf("the browser made only %d requests: the network log is not being read", requests)
