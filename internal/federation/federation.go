@@ -95,6 +95,11 @@ type Options struct {
 	// link moves in that time, compressed; elsewhere, and for pulls, the
 	// object count grows while pages are faster and shrinks while slower.
 	TargetPageTime time.Duration
+	// RelayProbe is how long a link that stopped relaying a creator's
+	// objects (the peer gets them elsewhere) waits before it checks, with
+	// one of the records it skipped, that the peer got it (default 60 s;
+	// relay.go). It bounds how long a broken relay tree goes unnoticed.
+	RelayProbe time.Duration
 }
 
 // Link states of a peer.
@@ -122,7 +127,12 @@ type State struct {
 	// Received, Sent, Denied and Refused count object versions: stored from
 	// the peer, pushed to it, withheld by policy, refused from it.
 	Received, Sent, Denied, Refused int64
-	PageSize                        int
+	// Skipped counts versions the policy allowed but that were not
+	// relayed, as the peer gets their creator's objects from another
+	// neighbour; Prunes and Grafts how often a relay tree stopped and
+	// started again over this link (relay.go).
+	Skipped, Prunes, Grafts int64
+	PageSize                int
 }
 
 // Syncer runs the federation of one node.
@@ -246,6 +256,11 @@ type peer struct {
 	urgent  map[string]map[recKey]store.Record
 	// win caches, per push collection, the window after the cursor.
 	win map[string]*window
+	// relays is the relay tree state of this link, resend what waits to
+	// be sent again behind the cursor, per push collection (relay.go).
+	relays   map[relayKey]*relay
+	resend   map[string][]resendItem
+	probeAge time.Duration // Options.RelayProbe
 	// wireBudget is how many bytes one page should put on the wire
 	// (bandwidth × TargetPageTime; 0 without a bandwidth), ratio the
 	// compressed/raw size of recent pushes, which turns it into a bound on
@@ -290,6 +305,9 @@ func New(o Options) (*Syncer, error) {
 	if o.TargetPageTime <= 0 {
 		o.TargetPageTime = time.Second
 	}
+	if o.RelayProbe <= 0 {
+		o.RelayProbe = defaultRelayProbe
+	}
 	s := &Syncer{
 		o:        o,
 		self:     policy.Self{Org: o.Identity.Org, Nation: o.Nation, Identities: []string{o.Identity.ID()}},
@@ -332,12 +350,15 @@ func (s *Syncer) newPeer(pc config.Peer) (*peer, error) {
 		cfg: pc,
 		pol: policy.Peer{Name: pc.Name, Org: pc.Organisation, Nation: pc.Nation, Relation: policy.Relation(pc.Relation),
 			Groups: pc.Groups, Recipient: pc.Recipient, DenyTypes: pc.DenyTypes, Strip: pc.Strip},
-		page:    s.o.PageSize,
-		done:    map[string]map[recKey]bool{},
-		scanned: map[string]time.Time{},
-		urgent:  map[string]map[recKey]store.Record{},
-		win:     map[string]*window{},
-		st:      State{Peer: pc.Name, Link: LinkUnknown, PageSize: s.o.PageSize},
+		page:     s.o.PageSize,
+		done:     map[string]map[recKey]bool{},
+		scanned:  map[string]time.Time{},
+		urgent:   map[string]map[recKey]store.Record{},
+		win:      map[string]*window{},
+		relays:   map[relayKey]*relay{},
+		resend:   map[string][]resendItem{},
+		probeAge: s.o.RelayProbe,
+		st:       State{Peer: pc.Name, Link: LinkUnknown, PageSize: s.o.PageSize},
 	}
 	p.maxBytes = 8 << 20
 	if bps := pc.Link.Bandwidth.BitsPerSecond; bps > 0 {
@@ -445,7 +466,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 			t := time.NewTicker(p.cfg.Link.Interval.Duration)
 			defer t.Stop()
 			for {
-				if err := s.SyncOnce(ctx, name); err != nil && ctx.Err() == nil {
+				if err := s.syncOnce(ctx, name, true); err != nil && ctx.Err() == nil {
 					s.log.Warn("sync failed", "peer", name, "err", err)
 				}
 				select {
@@ -463,6 +484,12 @@ func (s *Syncer) Run(ctx context.Context) error {
 // SyncOnce does one full sync with a peer: its inbox here, then pull, then
 // push, each until caught up. Errors of the steps are joined.
 func (s *Syncer) SyncOnce(ctx context.Context, name string) error {
+	return s.syncOnce(ctx, name, false)
+}
+
+// syncOnce is SyncOnce; with gather (the Run loop, which comes back soon)
+// a push may hold a small page back for a while to fill it (gathers).
+func (s *Syncer) syncOnce(ctx context.Context, name string, gather bool) error {
 	p, err := s.peer(name)
 	if err != nil {
 		return err
@@ -473,7 +500,7 @@ func (s *Syncer) SyncOnce(ctx context.Context, name string) error {
 	if p.client != nil {
 		before = p.client.Stats()
 	}
-	err = errors.Join(s.inbox(ctx, p), s.pull(ctx, p), s.push(ctx, p))
+	err = errors.Join(s.inbox(ctx, p), s.pull(ctx, p), s.push(ctx, p, gather))
 	retried := p.client != nil && p.client.Stats().Retries > before.Retries
 	p.mu.Lock()
 	defer p.mu.Unlock()

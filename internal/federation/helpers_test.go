@@ -36,7 +36,10 @@ type node struct {
 	ts                *httptest.Server
 	handler           atomic.Pointer[http.Handler]
 	syncer            *Syncer
-	peers             []config.Peer
+	// live is the running Syncer the TAXII server asks what the node
+	// already holds (taxiiserver.Options.Held), as a node wires it.
+	live  atomic.Pointer[Syncer]
+	peers []config.Peer
 	// secrets[p] is the token this node issued to peer p.
 	secrets map[string]string
 }
@@ -92,7 +95,13 @@ func (n *node) open(t testing.TB) {
 // serve installs a TAXII server on the node's store, wrapped by wrap.
 func (n *node) serve(t testing.TB, wrap func(http.Handler) http.Handler) {
 	t.Helper()
-	srv, err := taxiiserver.New(taxiiserver.Options{Objects: n.db, Collections: n.db, Statuses: n.db, Tokens: n.db, Grants: n.db, Logger: quietLogger()})
+	srv, err := taxiiserver.New(taxiiserver.Options{Objects: n.db, Collections: n.db, Statuses: n.db, Tokens: n.db, Grants: n.db, Logger: quietLogger(),
+		Held: func(ctx context.Context, coll string, objs []stix.Object) ([]bool, error) {
+			if s := n.live.Load(); s != nil {
+				return s.Held(ctx, coll, objs)
+			}
+			return nil, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +170,7 @@ func (n *node) start(t testing.TB, tweak ...func(*Options)) {
 		t.Fatal(err)
 	}
 	n.syncer = s
+	n.live.Store(s)
 }
 
 // put stores objects made at this node in its default collection.

@@ -26,6 +26,9 @@ type priority struct {
 	severity   int  // 3 critical, 2 high, 1 medium, 0 other
 	confidence int
 	added      time.Time
+	// creator is the created_by_ref, which names the record's relay tree
+	// (relay.go); it does not order.
+	creator string
 }
 
 func priorityOf(r store.Record) priority {
@@ -33,6 +36,7 @@ func priorityOf(r store.Record) priority {
 		Confidence int      `json:"confidence"`
 		Labels     []string `json:"labels"`
 		Severity   string   `json:"x_severity"`
+		CreatedBy  string   `json:"created_by_ref"`
 	}
 	_ = json.Unmarshal(r.Object.Raw, &m)
 	sev := 0
@@ -46,7 +50,7 @@ func priorityOf(r store.Record) priority {
 			sev = max(sev, 1)
 		}
 	}
-	p := priority{class: 1, revoked: r.Object.Revoked, severity: sev, confidence: m.Confidence, added: r.DateAdded}
+	p := priority{class: 1, revoked: r.Object.Revoked, severity: sev, confidence: m.Confidence, added: r.DateAdded, creator: m.CreatedBy}
 	if r.Object.Type == "marking-definition" {
 		p.class = -1 // before anything they mark, or receivers cannot resolve them
 	} else if r.Object.Revoked || (r.Object.Type == "indicator" && (m.Confidence >= 85 || sev == 3)) {
@@ -74,10 +78,13 @@ func keyOf(r store.Record) recKey {
 	return recKey{id: r.Object.ID, version: r.Version.UnixNano(), added: r.DateAdded.UnixMicro()}
 }
 
-// candidate is a pending record with its priority.
+// candidate is a pending record with its priority; resend marks one
+// behind the cursor sent again (relay.go), probe one sent to test a pruned
+// relay tree.
 type candidate struct {
-	rec store.Record
-	pri priority
+	rec           store.Record
+	pri           priority
+	resend, probe bool
 }
 
 // push sends the peer, page by page, what the policy allows of the local
@@ -85,7 +92,7 @@ type candidate struct {
 // ScanAhead records after the cursor that are not handled yet; the cursor
 // is the low watermark: it passes a record only once it and every earlier
 // one were sent or denied.
-func (s *Syncer) push(ctx context.Context, p *peer) error {
+func (s *Syncer) push(ctx context.Context, p *peer, gather bool) error {
 	if p.client == nil {
 		return nil
 	}
@@ -114,12 +121,23 @@ func (s *Syncer) push(ctx context.Context, p *peer) error {
 			if err := s.advance(ctx, p, coll, window); err != nil {
 				return err
 			}
+			p.dueProbes(coll, s.now(), len(cands) > 0)
+			again, err := s.resends(ctx, p, coll)
+			if err != nil {
+				return err
+			}
+			cands = append(cands, again...)
 			if len(cands) == 0 {
 				break
 			}
 			lag, oldest = len(cands), cands[0].rec.DateAdded
 			slices.SortStableFunc(cands, func(a, b candidate) int { return comparePriority(a.pri, b.pri) })
-			if err := s.pushPage(ctx, p, coll, cands); err != nil {
+			err = s.pushPage(ctx, p, coll, cands, gather)
+			p.resent(coll, again)
+			if errors.Is(err, errGather) {
+				break // the page grows meanwhile
+			}
+			if err != nil {
 				lag, oldest = s.lagOf(context.WithoutCancel(ctx), p, coll)
 				return err
 			}
@@ -379,15 +397,19 @@ func (s *Syncer) marking(ctx context.Context, id string) (stix.Object, bool) {
 // bandwidth, by the bytes it should put on the wire: the page's raw size
 // times the compression ratio of recent pages) and
 // marks every decided record handled once the peer's status says success.
-func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []candidate) error {
+func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []candidate, gather bool) error {
 	limit, maxBytes := p.pageSize()
 	budget, ratio := p.budget()
 	var (
 		send    []outgoing
-		denied  []outgoing
+		meta    []sendMeta // of send
+		denied  []outgoing // and skipped
 		handled []store.Record
 		bytes   int
+		skipped int
+		inPage  = map[string]int{} // records of each relay tree in this page
 	)
+	now := s.now()
 	// A page that starts with urgent records carries only urgent ones, so
 	// routine records do not hold them up on a slow link.
 	urgentOnly := len(cands) > 0 && cands[0].pri.class <= 0
@@ -395,6 +417,13 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 		full := bytes >= maxBytes || (budget > 0 && float64(bytes)*ratio >= float64(budget))
 		if len(send) >= limit || (len(send) > 0 && full) || (urgentOnly && c.pri.class > 0) {
 			break
+		}
+		m := sendMeta{resend: c.resend, probe: c.probe}
+		if c.pri.class > 0 { // urgent records always go
+			m.tree = s.treeOf(ctx, c.rec, c.pri)
+			if !c.resend && p.piloting(coll, m.tree, inPage[m.tree]) {
+				continue // waits for the answer on the tree's first records
+			}
 		}
 		o, err := s.decide(ctx, p, c.rec)
 		if err != nil {
@@ -404,10 +433,23 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 			denied = append(denied, o)
 			continue
 		}
+		if m.tree != "" && !c.resend {
+			inPage[m.tree]++
+			if p.step(coll, m.tree, keyOf(c.rec), now) == stepSkip {
+				o.decision = skipDecision(p, m.tree, o.decision)
+				denied = append(denied, o)
+				skipped++
+				continue
+			}
+		}
 		send = append(send, o)
+		meta = append(meta, m)
 		bytes += len(o.raw)
 	}
-	now := s.now()
+	gather = gather && len(send) > 0 && gathers(send, urgentOnly, budget, float64(bytes)*ratio, now)
+	if gather {
+		send, meta = nil, nil
+	}
 	var log []store.FedDecision
 	for _, o := range denied {
 		log = append(log, decisionRecord(p.cfg.Name, o, now))
@@ -436,9 +478,22 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 			return errors.Join(fmt.Errorf("push to %s: %d objects pending at the peer; will resend", p.cfg.Name, st.PendingCount),
 				s.o.Store.LogDecisions(ctx, log))
 		}
+		// A tree of which the peer held a record (it names one per
+		// creator) is held; a probe stands for itself.
+		held := heldIn(st)
+		heldTree := map[string]bool{}
+		for i, o := range send {
+			if m := meta[i]; m.tree != "" && !m.probe && held[o.rec.Object.ID] {
+				heldTree[m.tree] = true
+			}
+		}
 		sent := 0
-		for _, o := range send {
+		for i, o := range send {
 			msg, bad := failed[o.rec.Object.ID]
+			if m := meta[i]; !bad && m.tree != "" {
+				h := held[o.rec.Object.ID] || (!m.probe && heldTree[m.tree])
+				p.learn(coll, m.tree, m.probe, m.resend, h, now)
+			}
 			if !bad {
 				sent++
 			} else {
@@ -449,12 +504,45 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 		}
 		p.count(func(st *State) { st.Sent += int64(sent) })
 	}
-	p.count(func(st *State) { st.Denied += int64(len(denied)) })
+	p.count(func(st *State) { st.Denied += int64(len(denied) - skipped) })
 	if err := s.o.Store.LogDecisions(ctx, log); err != nil {
 		return err
 	}
 	p.markDone(coll, handled)
+	if gather {
+		return errGather
+	}
 	return nil
+}
+
+// sendMeta is what the relay trees need to know of a record sent.
+type sendMeta struct {
+	tree          string // "" for urgent records, which every link carries
+	probe, resend bool
+}
+
+// errGather is pushPage's answer when it held a small page back.
+var errGather = errors.New("gathering a larger page")
+
+// gatherFor is how long a routine record may wait for its page to fill on
+// a link with a bandwidth: a page compresses far better when it is larger
+// (each carries the JSON structure again, and its own envelope, headers and
+// answer), and a flood over a mesh trickles in small batches.
+const gatherFor = 5 * time.Second
+
+// gathers says whether a page is better held back: a routine one, on a link
+// with a bandwidth, expected to fill less than its wire budget, whose
+// oldest record arrived here less than gatherFor ago.
+func gathers(send []outgoing, urgent bool, budget int, wire float64, now time.Time) bool {
+	if urgent || budget <= 0 || wire >= float64(budget) {
+		return false
+	}
+	for _, o := range send {
+		if now.Sub(o.rec.DateAdded) >= gatherFor {
+			return false
+		}
+	}
+	return true
 }
 
 func decisionRecord(peer string, o outgoing, now time.Time) store.FedDecision {

@@ -282,8 +282,10 @@ func runSyncers(t *testing.T, nodes []*node, wc *wireCounter) (stop func()) {
 // linkTotals sums what every syncer's clients and states counted.
 type linkTotals struct {
 	bodyWire, bodyRaw               int64
+	bodySent                        int64
 	requests, retries, failures     int64
 	sent, received, denied, refused int64
+	skipped, prunes, grafts         int64
 }
 
 func totals(nodes []*node) linkTotals {
@@ -293,6 +295,7 @@ func totals(nodes []*node) linkTotals {
 			p := n.syncer.peers[name]
 			cs := p.client.Stats()
 			lt.bodyWire += cs.BytesSentWire + cs.BytesRecvWire
+			lt.bodySent += cs.BytesSentWire
 			lt.bodyRaw += cs.BytesSentRaw + cs.BytesRecvRaw
 			lt.requests += cs.Requests
 			lt.retries += cs.Retries
@@ -302,6 +305,9 @@ func totals(nodes []*node) linkTotals {
 			lt.received += st.Received
 			lt.denied += st.Denied
 			lt.refused += st.Refused
+			lt.skipped += st.Skipped
+			lt.prunes += st.Prunes
+			lt.grafts += st.Grafts
 		}
 	}
 	return lt
@@ -449,8 +455,21 @@ func runScale(t *testing.T, kind string) {
 	t.Logf("wire: %d B TCP payload (%.2fx floor), %d B bodies as sent (%.2fx floor), %d B bodies uncompressed; %d requests (%.0f B of headers and envelopes per request over the bodies), %d retries, %d failed calls",
 		tcp, float64(tcp)/float64(floor), lt.bodyWire, float64(lt.bodyWire)/float64(floor), lt.bodyRaw,
 		lt.requests, float64(tcp-lt.bodyWire)/float64(max(1, lt.requests)), lt.retries, lt.failures)
-	t.Logf("objects: %d sent, %d stored from peers (%d needed, %.2fx), %d denied, %d refused",
-		lt.sent, lt.received, int64(nObjs)*int64(nNodes-1), float64(lt.received)/float64(int64(nObjs)*int64(nNodes-1)), lt.denied, lt.refused)
+	t.Logf("objects: %d sent (%.2f pushes per delivery), %d stored from peers (%d needed, %.2fx), %d denied, %d refused; relay trees: %d skipped, %d prunes, %d grafts",
+		lt.sent, float64(lt.sent)/float64(int64(nObjs)*int64(nNodes-1)), lt.received, int64(nObjs)*int64(nNodes-1),
+		float64(lt.received)/float64(int64(nObjs)*int64(nNodes-1)), lt.denied, lt.refused, lt.skipped, lt.prunes, lt.grafts)
+	errs := map[string]int{}
+	for _, nd := range nodes {
+		for _, st := range nd.syncer.States() {
+			if st.LastError != "" && !strings.Contains(st.LastError, "context canceled") {
+				errs[st.LastError]++
+			}
+		}
+	}
+	for e, k := range errs {
+		t.Logf("last error of %d peers: %.300s", k, e)
+	}
+	t.Logf("bodies: %d B requests, %d B answers", lt.bodySent, lt.bodyWire-lt.bodySent)
 	if left > 0 {
 		t.Errorf("%s: %d of %d nodes not converged after %v; holdings %v (want %d each)", kind, left, nNodes, took, last, nObjs)
 		return

@@ -96,6 +96,16 @@ const (
 	StatusComplete = "complete"
 )
 
+// Messages of a status detail of a success. MessageHeldElsewhere marks,
+// in the answer to a POST, an object the receiving node already held from
+// another source than the sender (see taxiiserver.Options.Held): a
+// federating sender stops relaying that creator's objects to it over this
+// link (package federation).
+const (
+	MessageAlreadyPresent = "already present"
+	MessageHeldElsewhere  = "held from elsewhere"
+)
+
 // StatusDetail names one object of a status resource.
 type StatusDetail struct {
 	ID      string `json:"id"`

@@ -1,6 +1,7 @@
 package taxiiserver
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,12 @@ const maxMessageLen = 1024
 // postObjects answers POST {collection}/objects/: it reads the envelope
 // object by object, validates each, stores the valid ones in one Put and
 // answers 202 with a (complete) status resource, which it also stores. The
-// answer has every count, the failures and the pendings, but not the list
-// of successes (optional in TAXII 2.1): an id and a version for every
-// object stored, sent back over what may be a slow link for a sender that
-// needs only the failures. GET status/{id} gives the whole resource.
+// answer has every count, the failures and the pendings, but of the list
+// of successes (optional in TAXII 2.1) only those this node already held
+// from another source (Options.Held; message taxii.MessageHeldElsewhere):
+// an id and a version for every object stored would go back over what may
+// be a slow link to a sender that needs only the failures and what it
+// should stop relaying. GET status/{id} gives the whole resource.
 func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, caller store.Token) error {
 	c, err := s.collectionFor(r, caller, needWrite)
 	if err != nil {
@@ -54,6 +57,15 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, caller stor
 		Failures:         in.failures,
 	}
 	if len(in.objects) > 0 {
+		// Held is asked before the objects are stored: of two senders
+		// posting the same object at once, at most one is told it was
+		// held (the other's copy), never both.
+		var held []bool
+		if s.opts.Held != nil {
+			if held, err = s.opts.Held(r.Context(), c.ID, in.objects); err != nil {
+				return fmt.Errorf("looking up %d objects posted to %s: %w", len(in.objects), c.ID, err)
+			}
+		}
 		results, err := s.opts.Objects.Put(r.Context(), c.ID, in.objects)
 		if err != nil {
 			return fmt.Errorf("storing %d objects in %s: %w", len(in.objects), c.ID, err)
@@ -68,8 +80,11 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, caller stor
 				v = results[i].DateAdded
 			}
 			item := store.StatusItem{ID: o.ID, Version: taxii.FormatVersion(v)}
-			if !results[i].Added {
-				item.Message = "already present"
+			switch {
+			case i < len(held) && held[i]:
+				item.Message = taxii.MessageHeldElsewhere
+			case !results[i].Added:
+				item.Message = taxii.MessageAlreadyPresent
 			}
 			st.Successes[i] = item
 		}
@@ -78,8 +93,38 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, caller stor
 		return fmt.Errorf("storing status %s: %w", st.ID, err)
 	}
 	res := statusResource(st)
-	res.Successes = nil
+	res.Successes = heldElsewhere(st.Successes, in.objects)
 	return s.writeJSON(w, http.StatusAccepted, res)
+}
+
+// heldElsewhere picks the successes the answer to a POST lists: of those
+// held from another source, the first of each creator (created_by_ref;
+// every one without). A relaying sender keeps one tree per creator and
+// needs no more; the stored status has them all.
+func heldElsewhere(items []store.StatusItem, objs []stix.Object) []taxii.StatusDetail {
+	var out []taxii.StatusDetail
+	seen := map[string]bool{}
+	for i, it := range items {
+		if it.Message != taxii.MessageHeldElsewhere {
+			continue
+		}
+		if by := createdBy(objs[i].Raw); by != "" {
+			if seen[by] {
+				continue
+			}
+			seen[by] = true
+		}
+		out = append(out, taxii.StatusDetail{ID: it.ID, Version: it.Version, Message: it.Message})
+	}
+	return out
+}
+
+func createdBy(raw []byte) string {
+	var m struct {
+		CreatedBy string `json:"created_by_ref"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	return m.CreatedBy
 }
 
 // envelopeIn is what readEnvelope found.

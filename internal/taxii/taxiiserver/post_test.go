@@ -201,3 +201,42 @@ func TestStatusOfUnknownAndCollectionFilters(t *testing.T) {
 		t.Errorf("empty collection envelope mismatch:\n%s", diff)
 	}
 }
+
+// TestPostHeldElsewhere: with Options.Held, the answer to a POST lists the
+// objects the node already held from another source (and only those), and
+// the stored status keeps every success.
+func TestPostHeldElsewhere(t *testing.T) {
+	var asked []string
+	f := newFixture(t, func(o *Options) {
+		o.Held = func(_ context.Context, coll string, objs []stix.Object) ([]bool, error) {
+			asked = append(asked, coll)
+			out := make([]bool, len(objs))
+			for i, o := range objs {
+				out[i] = o.ID == indID(21)
+			}
+			return out, nil
+		}
+	})
+	var st taxii.Status
+	f.ok(req{method: http.MethodPost, path: objectsPath("shared"), body: envelope(indicator(20, 1), indicator(21, 1))}, http.StatusAccepted, &st)
+	want := []taxii.StatusDetail{{ID: indID(21), Version: stamp(1), Message: taxii.MessageHeldElsewhere}}
+	if diff := cmp.Diff(want, st.Successes); diff != "" || st.SuccessCount != 2 {
+		t.Errorf("answer successes (count %d) mismatch (-want +got):\n%s", st.SuccessCount, diff)
+	}
+	if len(asked) != 1 || asked[0] != collShared {
+		t.Errorf("Held asked for collections %v, want [%s]", asked, collShared)
+	}
+	var full taxii.Status
+	f.ok(req{path: "/taxii2/root/status/" + st.ID + "/", token: tokRita}, http.StatusOK, &full)
+	wantFull := []taxii.StatusDetail{{ID: indID(20), Version: stamp(1)}, want[0]}
+	if diff := cmp.Diff(wantFull, full.Successes); diff != "" {
+		t.Errorf("stored successes mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestPostHeldFails(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.Held = func(context.Context, string, []stix.Object) ([]bool, error) { return nil, errors.New("store down") }
+	})
+	checkError(t, "POST with a failing Held", f.do(req{method: http.MethodPost, path: objectsPath("shared"), body: envelope(indicator(22, 1))}), http.StatusInternalServerError)
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/shieldwall/shieldwall/internal/auth"
+	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
 	"github.com/shieldwall/shieldwall/internal/taxii"
 )
@@ -74,6 +75,15 @@ type Options struct {
 	Title       string
 	Description string
 	Contact     string
+	// Held, when set, says which objects of a POST into a collection this
+	// node already held from another source than the caller (for a
+	// federation peer's inbox: in the collection its objects move to, with
+	// another origin). The answer to the POST lists them as successes with
+	// taxii.MessageHeldElsewhere, so a relaying sender can stop sending
+	// this node what it gets elsewhere. It tells the caller only about
+	// objects the caller itself sent.
+	Held func(ctx context.Context, collectionID string, objs []stix.Object) ([]bool, error)
+
 	// PublicURL is the scheme and host clients reach the server at
 	// ("https://taxii.example.org"), used for the absolute URLs of
 	// discovery. Empty means "http(s)://" + the request's Host.
