@@ -31,8 +31,13 @@ const (
 	// indexes them first, so what was just stored is found.
 	indexSyncMax = 2000
 	// indexIdle is how long the background indexer waits after the last Put
-	// before it takes the writer: a bulk import is not slowed by it.
-	indexIdle = time.Second
+	// before it takes the writer, so that a bulk import is not slowed by it
+	// (with 1 s it ran between the transactions of a 1M import on a loaded
+	// machine and cost that import 37% more CPU); but it waits at most
+	// indexMaxDefer for an idle moment, so that a steady stream of Puts is
+	// indexed too, a batch at a time.
+	indexIdle     = 5 * time.Second
+	indexMaxDefer = time.Minute
 	// searchScan bounds the index entries one search page reads when a type
 	// filter rejects most of them (a rare type, a text common in others):
 	// the page then ends early with a cursor. 20,000 took 1.2 s (p50) on
@@ -93,9 +98,12 @@ func (db *DB) runIndexer(ctx context.Context) {
 			return
 		case <-ix.kick:
 		}
+		deferred := time.Now()
 		for {
-			// Wait until no Put came for indexIdle.
-			if wait := time.Duration(ix.lastPut.Load()+int64(indexIdle)) - time.Duration(time.Now().UnixNano()); wait > 0 {
+			// Wait until no Put came for indexIdle, or indexMaxDefer passed.
+			wait := time.Duration(ix.lastPut.Load()+int64(indexIdle)) - time.Duration(time.Now().UnixNano())
+			wait = min(wait, indexMaxDefer-time.Since(deferred))
+			if wait > 0 {
 				select {
 				case <-ix.stop:
 					return
@@ -103,6 +111,7 @@ func (db *DB) runIndexer(ctx context.Context) {
 				}
 				continue
 			}
+			deferred = time.Now()
 			n, err := db.indexText(ctx, indexBatch)
 			if err != nil || n < indexBatch {
 				// Done, or failed (closing, say): the next Put, or the next

@@ -58,7 +58,7 @@ func TestSearchPending(t *testing.T) {
 	if _, err := db.Put(ctx, coll.ID, objs[:1]); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		pending, err := db.pendingText(ctx, -1)
 		if err != nil {
@@ -68,7 +68,7 @@ func TestSearchPending(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the background indexer left %d versions pending for 30 s", pending)
+			t.Fatalf("the background indexer left %d versions pending for 60 s", pending)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
