@@ -21,6 +21,7 @@ import (
 	"github.com/shieldwall/shieldwall/internal/policy"
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
+	"github.com/shieldwall/shieldwall/internal/taxii/taxiiclient"
 )
 
 // The demo's alliance: the demo node is a national node (CERT-FR) and, in
@@ -228,8 +229,20 @@ func demoSyncer(ctx context.Context, n *node.Node, nation string, peers []config
 	if !ok {
 		return nil, errors.New("demo alliance: the store keeps no federation state")
 	}
+	offline := map[string]bool{}
+	for _, m := range demoMembers() {
+		offline[m.name] = m.offline
+	}
 	s, err := federation.New(federation.Options{Identity: n.Identity, Nation: nation, Store: st, Logger: log,
-		Federation: config.Federation{Peers: peers}})
+		Federation: config.Federation{Peers: peers},
+		// Nothing ever answers the offline nation: one retry, so that its
+		// link shows cut after three syncs of a few seconds, not a minute.
+		ClientOptions: func(peer string) []taxiiclient.Option {
+			if offline[peer] {
+				return []taxiiclient.Option{taxiiclient.WithMaxRetries(1), taxiiclient.WithBackoff(100*time.Millisecond, 200*time.Millisecond)}
+			}
+			return nil
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("demo alliance: %w", err)
 	}

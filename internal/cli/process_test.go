@@ -478,7 +478,8 @@ read:
 			want[m+" "+level] = level == "TLP:CLEAR" || level == "TLP:GREEN" || (level == "TLP:AMBER" && m != "partner-cert")
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	waitStart := time.Now()
+	deadline := waitStart.Add(30 * time.Second)
 	for {
 		resp, body := call(t, "GET", root+"collections/alliance/objects/?match[type]=indicator", bearer(token), "")
 		var env struct {
@@ -504,6 +505,7 @@ read:
 		_, peers := call(t, "GET", base+"/api/v1/peers", bearer(token), "")
 		cut := bytes.Contains(peers, []byte(`"Peer":"cert-pl","Link":"cut"`))
 		if len(diff) == 0 && cut {
+			t.Logf("the alliance synced and cert-pl's link was cut %.1fs after the demo was healthy", time.Since(waitStart).Seconds())
 			break
 		}
 		if time.Now().After(deadline) {
