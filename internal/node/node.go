@@ -125,7 +125,7 @@ func openStore(ctx context.Context, opts Options) (store.Backend, error) {
 		}
 		return db, nil
 	case strings.HasPrefix(opts.DB, "postgres://") || strings.HasPrefix(opts.DB, "postgresql://"):
-		db, err := pgstore.Open(ctx, opts.DB)
+		db, err := pgstore.Open(ctx, opts.DB, pgstore.WithLogger(opts.Logger))
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // RoleViewer is the console's read-only role: what RoleReader is for tokens.
@@ -81,13 +82,45 @@ type AlertQuery struct {
 	// Verdict is VerdictTruePositive, VerdictFalsePositive, or "untriaged"
 	// for alerts without a verdict.
 	Verdict string
-	// Text matches a case-insensitive (ASCII) substring of the rule id,
-	// source or alert JSON (which holds the rule title and the event).
+	// Text matches a case-insensitive substring of the rule id, source or
+	// alert JSON (which holds the rule title, the matched fields and values
+	// and the event); LIKE wildcards in it are literal. A text index serves
+	// it from MinIndexedText characters on; a shorter Text is matched only
+	// against the newest ShortTextAlerts alerts (TextBounded says when).
 	Text string
 	// Sort is "" (newest first), "oldest", or "level" (most severe first,
 	// then newest).
-	Sort          string
-	Offset, Limit int // Limit 0 means 50; at most 1,000
+	Sort string
+	// After and Before page by key (keyset paging): when After is set, only
+	// the alerts that come after it in Sort order, when Before is set only
+	// those that come before it (still returned in Sort order: the Limit
+	// alerts just before the cursor). At most one of them may be set.
+	After, Before *AlertCursor
+	Limit         int // 0 means 50; at most 1,000
+}
+
+// Text search bounds: see AlertQuery.Text.
+const (
+	MinIndexedText  = 3
+	ShortTextAlerts = 10_000
+)
+
+// TextBounded reports whether q's Text is too short for the text index, so
+// that only the newest ShortTextAlerts alerts are searched.
+func (q AlertQuery) TextBounded() bool {
+	return q.Text != "" && utf8.RuneCountInString(q.Text) < MinIndexedText
+}
+
+// AlertCursor is a place in one sort order of QueryAlerts: the sort key
+// (the level's rank, for Sort "level") and Seq of an alert, which is unique.
+type AlertCursor struct {
+	Rank int // LevelRank of the alert's level; used by Sort "level" only
+	Seq  int64
+}
+
+// CursorOf returns the cursor of alert a.
+func CursorOf(a AlertRecord) AlertCursor {
+	return AlertCursor{Rank: LevelRank(a.Level), Seq: a.Seq}
 }
 
 // TriagedAlert is an alert with its triage state (zero when never triaged).
@@ -112,7 +145,7 @@ type Triages interface {
 	// not exist and ErrInvalid for an unknown verdict: then nothing is stored.
 	SetTriage(ctx context.Context, ts []Triage) error
 	// QueryAlerts returns the alerts q selects, in q.Sort order.
-	// ErrInvalid for an unknown sort or verdict.
+	// ErrInvalid for an unknown sort or verdict, or both After and Before.
 	QueryAlerts(ctx context.Context, q AlertQuery) ([]TriagedAlert, error)
 	// Alert returns one alert by id. ErrNotFound when there is none.
 	Alert(ctx context.Context, id string) (TriagedAlert, error)

@@ -22,7 +22,9 @@ type alertsData struct {
 	Available           bool
 	Params              alertParams
 	Rows                []alertRow
-	Prev, Next          string // query strings of the neighbour pages, "" when none
+	Prev, Next          string // links to the neighbour pages, "" when none
+	Bounded             bool   // the text is too short for the index: only the newest alerts were searched
+	BoundedN, MinText   int
 	Levels, Engines     []string
 	Verdicts, Sorts     []string
 	Users               []store.User
@@ -58,19 +60,52 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if len(rows) > alertsPerPage {
-		rows = rows[:alertsPerPage]
-		d.Next = p.query(p.Page + 1)
+	// The store pages by key: one alert more than a page tells whether
+	// there is more in the direction read.
+	more := len(rows) > alertsPerPage
+	if q.Before != nil && !more {
+		// Back at the start of the list: show the first page as it is now
+		// (alerts may have been added at the start since).
+		q.Before, p.Before, p.Page = nil, "", 1
+		d.Params = p
+		if rows, err = s.triage.QueryAlerts(r.Context(), q); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		more = len(rows) > alertsPerPage
 	}
-	if p.Page > 1 {
-		d.Prev = p.query(p.Page - 1)
+	if more {
+		if q.Before != nil {
+			rows = rows[1:]
+		} else {
+			rows = rows[:alertsPerPage]
+		}
+	}
+	if len(rows) > 0 {
+		first, last := store.CursorOf(rows[0].AlertRecord), store.CursorOf(rows[len(rows)-1].AlertRecord)
+		if more || q.Before != nil {
+			d.Next = "/alerts?" + p.link("after", last, p.Page+1)
+		}
+		if q.After != nil || q.Before != nil {
+			d.Prev = "/alerts?" + p.link("before", first, p.Page-1)
+			if p.Page <= 2 {
+				// The page before page 2 is the first page: its link is
+				// the plain one, which shows the start of the list as it
+				// is now.
+				d.Prev = "/alerts"
+				if v := p.query().Encode(); v != "" {
+					d.Prev += "?" + v
+				}
+			}
+		}
 	}
 	for _, a := range rows {
 		d.Rows = append(d.Rows, alertRow{TriagedAlert: a, Title: alertTitle(a.AlertRecord)})
 	}
-	d.FirstIndex = q.Offset + 1
-	d.Return = p.query(p.Page)
-	d.LastIdx = q.Offset + len(d.Rows)
+	d.Bounded, d.BoundedN, d.MinText = q.TextBounded(), store.ShortTextAlerts, store.MinIndexedText
+	d.FirstIndex = (p.Page-1)*alertsPerPage + 1
+	d.Return = p.self()
+	d.LastIdx = d.FirstIndex + len(d.Rows) - 1
 	if d.Users, err = s.o.Store.Users(r.Context()); err != nil {
 		s.internal(w, r, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,9 +82,40 @@ func TestConsoleScale(t *testing.T) {
 	c := signIn(t, ts.URL, user, password)
 
 	// Ids to look at: an alert in the middle, an indicator of the import.
-	mid, err := db.QueryAlerts(ctx, store.AlertQuery{Offset: nAlerts / 2, Limit: 1})
-	if err != nil || len(mid) != 1 {
+	midAlert, err := db.Alert(ctx, fmt.Sprintf("bench-alert-%06d", nAlerts/2))
+	if err != nil {
 		t.Fatalf("an alert in the middle: %v", err)
+	}
+	mid := []store.TriagedAlert{midAlert}
+	// The cursors of the 1,000th page of 50 (alerts 49,951 to 50,000) in
+	// each sort order, and of a text search, as its links carry them.
+	deep := map[string]string{}
+	for _, dq := range []struct{ name, sort, text string }{{"newest", "", ""}, {"oldest", "oldest", ""}, {"level", "level", ""}, {"text", "", "Security.evtx"}} {
+		q := store.AlertQuery{Sort: dq.sort, Text: dq.text, Limit: 1000}
+		var last store.AlertRecord
+		for seen := 0; seen < 999*50; {
+			q.Limit = min(1000, 999*50-seen)
+			as, err := db.QueryAlerts(ctx, q)
+			if err != nil || len(as) == 0 {
+				t.Fatalf("page through %s: %v", dq.name, err)
+			}
+			seen += len(as)
+			last = as[len(as)-1].AlertRecord
+			c := store.CursorOf(last)
+			q.After = &c
+		}
+		c := store.CursorOf(last)
+		v := url.Values{"after": {strconv.FormatInt(c.Seq, 10)}, "page": {"1000"}}
+		if dq.sort == "level" {
+			v.Set("after", fmt.Sprintf("%d.%d", c.Rank, c.Seq))
+		}
+		if dq.sort != "" {
+			v.Set("sort", dq.sort)
+		}
+		if dq.text != "" {
+			v.Set("q", dq.text)
+		}
+		deep[dq.name] = "/alerts?" + v.Encode()
 	}
 	page, err := db.Query(ctx, coll.ID, store.Filter{Types: []string{"indicator"}, Limit: 1})
 	if err != nil || len(page.Records) == 0 {
@@ -122,7 +154,15 @@ func TestConsoleScale(t *testing.T) {
 		{"alerts rule=<one rule>", "/alerts?rule=" + url.QueryEscape(mid[0].RuleID), `id="alerts-table"`},
 		{"alerts search (common word)", "/alerts?q=powershell", `id="alerts-table"`},
 		{"alerts search (no match)", "/alerts?q=zzqx-no-such-text", `id="alerts-table"`},
-		{"alerts page 100", "/alerts?page=100", `id="alerts-table"`},
+		{"alerts search, short query (2 characters, newest 10,000 only)", "/alerts?q=zq", `id="search-bounded"`},
+		{"alerts search, short query (1 character)", "/alerts?q=%25", `id="search-bounded"`},
+		{"alerts search, no match, sort=level", "/alerts?q=zzqx-no-such-text&sort=level", `id="alerts-table"`},
+		{"alerts search, in every alert, sort=level", "/alerts?q=Security.evtx&sort=level", `id="alerts-table"`},
+		{"alerts search, in every alert", "/alerts?q=Security.evtx", `id="alerts-table"`},
+		{"alerts page 1,000 by cursor (newest)", deep["newest"], `rel="prev"`},
+		{"alerts page 1,000 by cursor (oldest)", deep["oldest"], `rel="prev"`},
+		{"alerts page 1,000 by cursor (sort=level)", deep["level"], `rel="prev"`},
+		{"alerts page 1,000 by cursor (q=Security.evtx)", deep["text"], `rel="prev"`},
 		{"alert detail", "/alerts/" + url.PathEscape(mid[0].ID), mid[0].ID},
 		{"intelligence (form)", "/intel", "</html>"},
 		{"intelligence type=indicator", "/intel?type=indicator", `id="intel-results"`},

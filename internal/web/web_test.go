@@ -436,6 +436,18 @@ func TestBadQueryParameters(t *testing.T) {
 		{"/alerts?rule=%01", "rule: control characters"},
 		{"/alerts?q=%ff", "q: not valid UTF-8"},
 		{"/alerts?level=high&level=low", "level: given 2 times"},
+		{"/alerts?after=abc", "after: &#34;abc&#34; is not a page position"},
+		{"/alerts?before=0", "before: &#34;0&#34; is not a page position"},
+		{"/alerts?after=-3", "after: "},
+		{"/alerts?after=%2B3", "after: "},
+		{"/alerts?after=99999999999999999999", "after: "},
+		{"/alerts?after=4.12", "after: "},            // a level cursor for the newest-first sort
+		{"/alerts?sort=level&after=12", "after: "},   // no rank
+		{"/alerts?sort=level&after=9.12", "after: "}, // no such rank
+		{"/alerts?sort=level&before=4.", "before: "}, // no number
+		{"/alerts?after=1&before=2", "after and before: give one"},
+		{"/alerts?after=1&after=2", "after: given 2 times"},
+		{"/alerts?page=3", "page: a page number alone"},
 		{"/intel?type=Bad_Type", "type: "},
 		{"/intel?id=notanid", "id: "},
 		{"/intel?coll=nope", "coll: no collection"},
@@ -489,6 +501,96 @@ func TestAlertFilters(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("/alerts?%s (-want +got):\n%s", tc.q, diff)
+		}
+	}
+}
+
+// TestAlertsPagesByCursor follows the next page links to the end and the
+// previous page links back, in each sort order, while alerts are added: no
+// alert is skipped or shown twice, and the links carry cursors, not offsets.
+func TestAlertsPagesByCursor(t *testing.T) {
+	f := newFixture(t)
+	c := f.login("vic")
+	ctx := context.Background()
+	put := func(from, n int) {
+		var as []store.AlertRecord
+		for i := from; i < from+n; i++ {
+			a := detect.Alert{ID: fmt.Sprintf("page-%03d", i), Engine: "sigma", RuleID: "rule-p", RuleTitle: fmt.Sprintf("Paged %d", i),
+				Level: levels[i%len(levels)], Source: "pager.evtx", Time: time.Date(2026, 12, 1, 0, 0, i, 0, time.UTC)}
+			b, _ := json.Marshal(a)
+			as = append(as, store.AlertRecord{ID: a.ID, Time: a.Time, Engine: a.Engine, RuleID: a.RuleID, Level: a.Level, Source: a.Source, JSON: b})
+		}
+		if _, err := f.db.PutAlerts(ctx, as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(0, 130)
+	rowRE := regexp.MustCompile(`href="/alerts/(page-\d+)"`)
+	nextRE := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+	prevRE := regexp.MustCompile(`<a href="([^"]+)" rel="prev">`)
+	added := 130
+	for _, filter := range []string{"q=paged", "sort=oldest&amp;q=paged", "sort=level&amp;q=pager"} {
+		var seen []string
+		var links []string
+		link := "/alerts?" + strings.ReplaceAll(filter, "&amp;", "&")
+		for n := 1; link != ""; n++ {
+			status, body, _ := c.get(link)
+			if status != http.StatusOK {
+				t.Fatalf("GET %s = %d: %.300s", link, status, body)
+			}
+			var rows []string
+			for _, m := range rowRE.FindAllStringSubmatch(body, -1) {
+				rows = append(rows, m[1])
+			}
+			if !strings.Contains(body, fmt.Sprintf("Page %d: alerts %d–", n, (n-1)*alertsPerPage+1)) {
+				t.Errorf("%s: page %d is not numbered so", link, n)
+			}
+			seen = append(seen, rows...)
+			links = append(links, link)
+			link = ""
+			if m := nextRE.FindStringSubmatch(body); m != nil {
+				link = strings.ReplaceAll(m[1], "&amp;", "&")
+				if strings.Contains(link, "page=") && !strings.Contains(link, "after=") {
+					t.Errorf("next link %s has no cursor", link)
+				}
+			}
+			if n == 1 {
+				put(added, 5) // between pages: no skip, no repeat
+				added += 5
+			}
+		}
+		count := map[string]int{}
+		for _, id := range seen {
+			count[id]++
+		}
+		for id, k := range count {
+			if k != 1 {
+				t.Errorf("%s: %s shown %d times", filter, id, k)
+			}
+		}
+		if len(seen) < 130 {
+			t.Errorf("%s: %d alerts shown over %d pages, want at least 130", filter, len(seen), len(links))
+		}
+		// Back from the last page: each previous link leads to a page
+		// with rows, and the first page has no previous link.
+		link = links[len(links)-1]
+		for range len(links) + 2 {
+			_, body, _ := c.get(link)
+			m := prevRE.FindStringSubmatch(body)
+			if m == nil {
+				if !strings.Contains(body, "Page 1: alerts 1–") {
+					t.Errorf("%s: no previous link on a page other than the first: %s", filter, link)
+				}
+				var rows []string
+				for _, m := range rowRE.FindAllStringSubmatch(body, -1) {
+					rows = append(rows, m[1])
+				}
+				if strings.Contains(filter, "level") && len(rows) != alertsPerPage || len(rows) == 0 {
+					t.Errorf("%s: the first page, reached back, has %d rows", filter, len(rows))
+				}
+				break
+			}
+			link = strings.ReplaceAll(m[1], "&amp;", "&")
 		}
 	}
 }

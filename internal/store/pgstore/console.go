@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -204,10 +205,20 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// QueryAlerts implements store.Triages.
+// alertTextSQL is the text QueryAlerts matches, the expression of the
+// trigram index alerts_text_trgm (migration 0007): it must stay identical.
+const alertTextSQL = `alert_search_text(a.rule_id, a.source, a.json)`
+
+// QueryAlerts implements store.Triages. A Text of store.MinIndexedText
+// characters or more is matched with ILIKE on alertTextSQL, which the
+// trigram index serves; a shorter one only against the newest
+// store.ShortTextAlerts alerts. Paging is by key (q.After, q.Before).
 func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.TriagedAlert, error) {
 	if err := checkVerdict(q.Verdict, true); err != nil {
 		return nil, fmt.Errorf("pgstore: query alerts: %w", err)
+	}
+	if q.After != nil && q.Before != nil {
+		return nil, fmt.Errorf("pgstore: query alerts: both after and before a cursor: %w", store.ErrInvalid)
 	}
 	var (
 		where []string
@@ -230,16 +241,36 @@ func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.Tria
 		where = append(where, "t.verdict = "+arg(q.Verdict))
 	}
 	if q.Text != "" {
-		p := arg("%" + likeEscape(q.Text) + "%")
-		where = append(where, `(a.rule_id ILIKE `+p+` OR a.source ILIKE `+p+` OR convert_from(a.json, 'UTF8') ILIKE `+p+`)`)
+		where = append(where, alertTextSQL+` ILIKE `+arg("%"+likeEscape(q.Text)+"%"))
+		if q.TextBounded() {
+			where = append(where, fmt.Sprintf(`a.seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM alerts ORDER BY seq DESC LIMIT %d) n)`, store.ShortTextAlerts))
+		}
 	}
-	order := "a.seq DESC"
+	cur, back := q.After, false
+	if q.Before != nil {
+		cur, back = q.Before, true
+	}
+	var order string
 	switch q.Sort {
-	case "":
-	case "oldest":
+	case "", "oldest":
+		desc := q.Sort == "" != back
+		op := ">"
 		order = "a.seq ASC"
+		if desc {
+			order, op = "a.seq DESC", "<"
+		}
+		if cur != nil {
+			where = append(where, "a.seq "+op+" "+arg(cur.Seq))
+		}
 	case "level":
 		order = levelRankSQL + " DESC, a.seq DESC"
+		op := "<"
+		if back {
+			order, op = levelRankSQL+" ASC, a.seq ASC", ">"
+		}
+		if cur != nil {
+			where = append(where, "("+levelRankSQL+", a.seq) "+op+" ("+arg(cur.Rank)+", "+arg(cur.Seq)+")")
+		}
 	default:
 		return nil, fmt.Errorf("pgstore: query alerts: unknown sort %q: %w", q.Sort, store.ErrInvalid)
 	}
@@ -252,7 +283,7 @@ func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.Tria
 	if len(where) > 0 {
 		s += " WHERE " + strings.Join(where, " AND ")
 	}
-	s += fmt.Sprintf(" ORDER BY %s LIMIT %d OFFSET %d", order, limit, max(q.Offset, 0))
+	s += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, limit)
 	rows, err := db.pool.Query(ctx, s, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: query alerts: %w", err)
@@ -266,7 +297,13 @@ func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.Tria
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: query alerts: %w", err)
+	}
+	if back {
+		slices.Reverse(out)
+	}
+	return out, nil
 }
 
 func scanTriaged(r interface{ Scan(...any) error }) (store.TriagedAlert, error) {

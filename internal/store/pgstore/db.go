@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -59,6 +60,7 @@ type options struct {
 	now      func() time.Time
 	maxPage  int
 	maxConns int32
+	log      *slog.Logger
 }
 
 // Option changes how Open sets up a DB.
@@ -68,6 +70,16 @@ type Option func(*options)
 // come from when the caller leaves them zero (time.Now by default).
 // date_added never comes from it: it is the database's clock.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithLogger sets where Open reports what it found wanting but could work
+// around (a missing text index); nothing is logged by default.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
 
 // WithMaxPageSize sets the largest page Query returns, and the page size for
 // a zero Filter.Limit (DefaultMaxPageSize by default). n < 1 is ignored.
@@ -98,7 +110,7 @@ func WithMaxConns(n int) Option {
 // migrations it lacks. Errors: store.ErrInvalid for a DSN that does not
 // parse; otherwise the database could not be reached or migrated.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{now: time.Now, maxPage: DefaultMaxPageSize}
+	o := options{now: time.Now, maxPage: DefaultMaxPageSize, log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -122,8 +134,20 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: open %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
+	var textIndex bool
+	if err := pool.QueryRow(ctx, textIndexSQL).Scan(&textIndex); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: open: look for the alert text index: %w", err)
+	}
+	if !textIndex {
+		o.log.Warn("pgstore: no trigram index on the alerts (the pg_trgm extension could not be created): the console's alert text search reads every alert; CREATE EXTENSION pg_trgm SCHEMA public, then CREATE INDEX alerts_text_trgm ON alerts USING gin (alert_search_text(rule_id, source, json) gin_trgm_ops)")
+	}
 	return &DB{pool: pool, now: o.now, maxPage: o.maxPage, copyMin: defaultCopyMin, colls: map[string]int64{}}, nil
 }
+
+// textIndexSQL tells whether migration 0007 could create the trigram index
+// of the alert text search, which needs the pg_trgm extension.
+const textIndexSQL = `SELECT to_regclass('alerts_text_trgm') IS NOT NULL`
 
 // Close closes every connection of the pool, waiting for those in use to
 // be released. Calling it again is harmless.

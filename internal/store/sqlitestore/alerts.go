@@ -12,39 +12,65 @@ import (
 
 var _ store.Alerts = (*DB)(nil)
 
-// PutAlerts implements store.Alerts.
+// alertTextSQL indexes for the text search (alerts_text, migration 0009)
+// the alerts stored after seq ?, the way the migration indexes those stored
+// before it.
+const alertTextSQL = `INSERT INTO alerts_text (rowid, rule_id, source, body)
+	SELECT seq, rule_id, source, CAST(json AS TEXT) FROM alerts WHERE seq > ? ORDER BY seq`
+
+// PutAlerts implements store.Alerts. The alerts it adds get seqs above every
+// stored one (the rowid of a table without deletions), so one statement at
+// the end indexes their text.
 func (db *DB) PutAlerts(ctx context.Context, alerts []store.AlertRecord) (int, error) {
 	if len(alerts) == 0 {
 		return 0, nil
 	}
 	added := 0
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, time, engine, rule_id, level, source, json)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
-			return fmt.Errorf("prepare alert insert: %w", err)
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM alerts`).Scan(&last); err != nil {
+			return fmt.Errorf("last alert: %w", err)
 		}
-		defer st.Close()
-		for _, a := range alerts {
-			if a.ID == "" {
-				return fmt.Errorf("alert without id: %w", store.ErrInvalid)
-			}
-			t, ok := storetime.Nanos(a.Time)
-			if !ok || a.Time.IsZero() {
-				t = 0 // unknown or out of range: sorted as "no time"
-			}
-			res, err := st.ExecContext(ctx, a.ID, t, a.Engine, a.RuleID, a.Level, a.Source, a.JSON)
-			if err != nil {
-				return fmt.Errorf("insert alert %s: %w", a.ID, err)
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				added++
-			}
+		var err error
+		if added, err = insertAlerts(ctx, tx, alerts); err != nil || added == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, alertTextSQL, last); err != nil {
+			return fmt.Errorf("index alert text: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
+	}
+	return added, nil
+}
+
+// insertAlerts inserts the alerts whose id is not stored yet and returns
+// how many it added.
+func insertAlerts(ctx context.Context, tx *sql.Tx, alerts []store.AlertRecord) (int, error) {
+	st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, time, engine, rule_id, level, source, json)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return 0, fmt.Errorf("prepare alert insert: %w", err)
+	}
+	defer st.Close()
+	added := 0
+	for _, a := range alerts {
+		if a.ID == "" {
+			return 0, fmt.Errorf("alert without id: %w", store.ErrInvalid)
+		}
+		t, ok := storetime.Nanos(a.Time)
+		if !ok || a.Time.IsZero() {
+			t = 0 // unknown or out of range: sorted as "no time"
+		}
+		res, err := st.ExecContext(ctx, a.ID, t, a.Engine, a.RuleID, a.Level, a.Source, a.JSON)
+		if err != nil {
+			return 0, fmt.Errorf("insert alert %s: %w", a.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			added++
+		}
 	}
 	return added, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -221,10 +222,21 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// QueryAlerts implements store.Triages.
+// ftsPhrase quotes s as one FTS5 phrase: every character in it is literal.
+func ftsPhrase(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// QueryAlerts implements store.Triages. A Text of store.MinIndexedText
+// characters or more is looked up in the trigram index alerts_text
+// (migration 0009); a shorter one is matched with LIKE against the newest
+// store.ShortTextAlerts alerts only. Paging is by key (q.After, q.Before).
 func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.TriagedAlert, error) {
 	if err := checkVerdict(q.Verdict, true); err != nil {
 		return nil, fmt.Errorf("sqlitestore: query alerts: %w", err)
+	}
+	if q.After != nil && q.Before != nil {
+		return nil, fmt.Errorf("sqlitestore: query alerts: both after and before a cursor: %w", store.ErrInvalid)
 	}
 	var (
 		where []string
@@ -244,31 +256,125 @@ func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.Tria
 		where = append(where, "t.verdict = ?")
 		args = append(args, q.Verdict)
 	}
-	if q.Text != "" {
+	// seq is the column the order and the cursor compare: the text index's
+	// rowid when the index drives the query, so that it reads its matches
+	// lazily in that order and stops at the page's end.
+	from, seq := "alerts a", "a.seq"
+	switch {
+	case q.Text == "":
+	case q.TextBounded():
 		p := "%" + likeEscape(q.Text) + "%"
-		where = append(where, `(a.rule_id LIKE ? ESCAPE '\' OR a.source LIKE ? ESCAPE '\' OR CAST(a.json AS TEXT) LIKE ? ESCAPE '\')`)
+		where = append(where, fmt.Sprintf(`a.seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM alerts ORDER BY seq DESC LIMIT %d))`, store.ShortTextAlerts),
+			`(a.rule_id LIKE ? ESCAPE '\' OR a.source LIKE ? ESCAPE '\' OR CAST(a.json AS TEXT) LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
-	}
-	order := "a.seq DESC"
-	switch q.Sort {
-	case "":
-	case "oldest":
-		order = "a.seq ASC"
-	case "level":
-		order = levelRankSQL + " DESC, a.seq DESC"
 	default:
-		return nil, fmt.Errorf("sqlitestore: query alerts: unknown sort %q: %w", q.Sort, store.ErrInvalid)
+		from, seq = "alerts_text f JOIN alerts a ON a.seq = f.rowid", "f.rowid"
+		where = append(where, `alerts_text MATCH ?`)
+		args = append(args, ftsPhrase(q.Text))
+	}
+	cur, back := q.After, false
+	if q.Before != nil {
+		cur, back = q.Before, true
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
 	limit = min(limit, 1000)
-	s := `SELECT ` + triagedAlertCols + ` FROM alerts a LEFT JOIN alert_triage t ON t.alert_id = a.id`
+	if q.Sort == "level" && seq == "f.rowid" {
+		return db.alertsByLevelText(ctx, q, from, where, args, cur, back, limit)
+	}
+	var order string
+	switch q.Sort {
+	case "", "oldest":
+		desc := q.Sort == "" != back
+		order = seq + " ASC"
+		if desc {
+			order = seq + " DESC"
+		}
+		if cur != nil {
+			op := ">"
+			if desc {
+				op = "<"
+			}
+			where = append(where, seq+" "+op+" ?")
+			args = append(args, cur.Seq)
+		}
+	case "level":
+		order = levelRankSQL + " DESC, a.seq DESC"
+		op := "<"
+		if back {
+			order, op = levelRankSQL+" ASC, a.seq ASC", ">"
+		}
+		if cur != nil {
+			where = append(where, "("+levelRankSQL+", a.seq) "+op+" (?, ?)")
+			args = append(args, cur.Rank, cur.Seq)
+		}
+	default:
+		return nil, fmt.Errorf("sqlitestore: query alerts: unknown sort %q: %w", q.Sort, store.ErrInvalid)
+	}
+	out, err := db.queryTriaged(ctx, from, where, args, order, limit)
+	if err != nil {
+		return nil, err
+	}
+	if back {
+		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+// alertsByLevelText answers QueryAlerts for an indexed Text in the "level"
+// order: one level rank at a time, most severe first, each read from the
+// text index newest first, lazily, until the page is full. (Collecting
+// every match to sort them by level reads the whole index for a word that
+// is in every alert: 1.7 s at 100,000 alerts under load.) A rank without
+// alerts is skipped with one look at the level index.
+func (db *DB) alertsByLevelText(ctx context.Context, q store.AlertQuery, from string, where []string, args []any,
+	cur *store.AlertCursor, back bool, limit int) ([]store.TriagedAlert, error) {
+	ranks := []int{5, 4, 3, 2, 1, 0}
+	order, op := "f.rowid DESC", " < ?"
+	if back {
+		slices.Reverse(ranks)
+		order, op = "f.rowid ASC", " > ?"
+	}
+	var out []store.TriagedAlert
+	for _, r := range ranks {
+		if q.Level != "" && store.LevelRank(q.Level) != r || cur != nil && (!back && r > cur.Rank || back && r < cur.Rank) {
+			continue
+		}
+		var one int
+		err := db.r.QueryRowContext(ctx, `SELECT 1 FROM alerts a WHERE `+levelRankSQL+` = ? LIMIT 1`, r).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: query alerts: %w", err)
+		}
+		w, a := append(slices.Clip(where), levelRankSQL+" = ?"), append(slices.Clip(args), r)
+		if cur != nil && r == cur.Rank {
+			w, a = append(w, "f.rowid"+op), append(a, cur.Seq)
+		}
+		got, err := db.queryTriaged(ctx, from, w, a, order, limit-len(out))
+		if err != nil {
+			return nil, err
+		}
+		if out = append(out, got...); len(out) >= limit {
+			break
+		}
+	}
+	if back {
+		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+// queryTriaged runs one alert query of QueryAlerts.
+func (db *DB) queryTriaged(ctx context.Context, from string, where []string, args []any, order string, limit int) ([]store.TriagedAlert, error) {
+	s := `SELECT ` + triagedAlertCols + ` FROM ` + from + ` LEFT JOIN alert_triage t ON t.alert_id = a.id`
 	if len(where) > 0 {
 		s += " WHERE " + strings.Join(where, " AND ")
 	}
-	s += fmt.Sprintf(" ORDER BY %s LIMIT %d OFFSET %d", order, limit, max(q.Offset, 0))
+	s += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, limit)
 	rows, err := db.r.QueryContext(ctx, s, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: query alerts: %w", err)
@@ -282,7 +388,10 @@ func (db *DB) QueryAlerts(ctx context.Context, q store.AlertQuery) ([]store.Tria
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: query alerts: %w", err)
+	}
+	return out, nil
 }
 
 func scanTriaged(r interface{ Scan(...any) error }) (store.TriagedAlert, error) {

@@ -175,13 +175,26 @@ func testTriage(t *testing.T, b store.Backend) {
 	if _, err := tr.Alert(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Alert(nope) = %v, want ErrNotFound", err)
 	}
+	all, err := tr.QueryAlerts(ctx, store.AlertQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqOf := map[string]int64{}
+	for _, a := range all {
+		seqOf[a.ID] = a.Seq
+	}
 	tests := []struct {
 		q    store.AlertQuery
 		want []string
 	}{
 		{store.AlertQuery{}, []string{"t5", "t4", "t3", "t2", "t1", "t0"}},
 		{store.AlertQuery{Sort: "oldest", Limit: 2}, []string{"t0", "t1"}},
-		{store.AlertQuery{Sort: "oldest", Limit: 2, Offset: 2}, []string{"t2", "t3"}},
+		{store.AlertQuery{Sort: "oldest", Limit: 2, After: &store.AlertCursor{Seq: seqOf["t1"]}}, []string{"t2", "t3"}},
+		{store.AlertQuery{Sort: "oldest", Limit: 2, Before: &store.AlertCursor{Seq: seqOf["t4"]}}, []string{"t2", "t3"}},
+		{store.AlertQuery{Limit: 2, After: &store.AlertCursor{Seq: seqOf["t4"]}}, []string{"t3", "t2"}},
+		{store.AlertQuery{Limit: 2, Before: &store.AlertCursor{Seq: seqOf["t2"]}}, []string{"t4", "t3"}},
+		{store.AlertQuery{Sort: "level", Limit: 2, After: &store.AlertCursor{Rank: 4, Seq: seqOf["t5"]}}, []string{"t3", "t2"}},
+		{store.AlertQuery{Sort: "level", Limit: 2, Before: &store.AlertCursor{Rank: 3, Seq: seqOf["t2"]}}, []string{"t5", "t3"}},
 		{store.AlertQuery{Sort: "level"}, []string{"t1", "t5", "t3", "t2", "t0", "t4"}},
 		{store.AlertQuery{Level: "high"}, []string{"t5", "t3"}},
 		{store.AlertQuery{Engine: "ioc", RuleID: "rule-1"}, []string{"t5", "t3", "t1"}},
@@ -202,7 +215,8 @@ func testTriage(t *testing.T, b store.Backend) {
 			t.Errorf("QueryAlerts(%+v) (-want +got):\n%s", tc.q, diff)
 		}
 	}
-	for _, bad := range []store.AlertQuery{{Sort: "random"}, {Verdict: "maybe"}} {
+	for _, bad := range []store.AlertQuery{{Sort: "random"}, {Verdict: "maybe"},
+		{After: &store.AlertCursor{Seq: 1}, Before: &store.AlertCursor{Seq: 9}}} {
 		if _, err := tr.QueryAlerts(ctx, bad); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("QueryAlerts(%+v) = %v, want ErrInvalid", bad, err)
 		}
@@ -257,4 +271,284 @@ func testDecisionLog(t *testing.T, b store.Backend) {
 	if err != nil || len(all) != 5 {
 		t.Errorf("RecentDecisions(all) = %d, %v; want 5", len(all), err)
 	}
+}
+
+func alertIDs(as []store.TriagedAlert) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.ID)
+	}
+	return out
+}
+
+// testAlertTextSearch checks the semantics of AlertQuery.Text, which an
+// index serves in the SQL stores: a case-insensitive substring of the rule
+// id, the source or the JSON; LIKE wildcards and the index's own query
+// syntax are literal; a text shorter than store.MinIndexedText is matched
+// against the newest store.ShortTextAlerts alerts only.
+func testAlertTextSearch(t *testing.T, b store.Backend) {
+	tr, ok := b.(store.Triages)
+	as, ok2 := b.(store.Alerts)
+	if !ok || !ok2 {
+		t.Skip("backend does not keep triage (store.Triages and store.Alerts)")
+	}
+	ctx := context.Background()
+	// The oldest alerts, which the short-text bound leaves out once
+	// store.ShortTextAlerts newer ones are stored.
+	var batch []store.AlertRecord
+	for i, js := range []string{
+		`{"rule_title":"Encoded PowerShell","event":{"CommandLine":"powershell.exe -enc SQBFAFgA"}}`,
+		`{"rule_title":"Discount 100% off","event":{"Msg":"50% done, a_b and a\\b"}}`,
+		`{"rule_title":"Quoted","event":{"Msg":"he said \"hi\" AND NEAR(x y) OR -z*"}}`,
+		`{"rule_title":"Übel über Ärger","event":{"Msg":"ﬁle – 東京"}}`,
+		`{"rule_title":"Plain","event":{"Msg":"nothing special qx"}}`,
+	} {
+		batch = append(batch, store.AlertRecord{ID: fmt.Sprintf("s%d", i), Time: base.Add(time.Duration(i) * time.Second),
+			Engine: "sigma", RuleID: fmt.Sprintf("Rule-%c", 'A'+i), Level: "high", Source: fmt.Sprintf("HOST-%d/Security.evtx", i), JSON: []byte(js)})
+	}
+	if _, err := as.PutAlerts(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	// Stored twice (deduplicated by id): still found once.
+	if n, err := as.PutAlerts(ctx, batch[:1]); err != nil || n != 0 {
+		t.Fatalf("PutAlerts(again) = %d, %v; want 0 new", n, err)
+	}
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"powershell", []string{"s0"}},
+		{"POWERSHELL.EXE -ENC", []string{"s0"}},
+		{"sqbfafga", []string{"s0"}},
+		{"rule-c", []string{"s2"}},          // the rule id
+		{"host-3/security", []string{"s3"}}, // the source
+		{"security.evtx", []string{"s4", "s3", "s2", "s1", "s0"}},
+		{"100%", []string{"s1"}}, // % is literal
+		{"0% d", []string{"s1"}},
+		{"1%0", nil},
+		{"a_b", []string{"s1"}}, // _ is literal
+		{"a_c", nil},
+		{"_b ", []string{"s1"}},
+		{`a\\b`, []string{"s1"}},          // the JSON text: a\b is escaped there
+		{`\"hi\"`, []string{"s2"}},        // quotes as the JSON holds them
+		{`"hi\" AND`, []string{"s2"}},     // a quote is literal
+		{"AND NEAR(x y)", []string{"s2"}}, // the index's query syntax is literal
+		{"OR -z*", []string{"s2"}},
+		{"Übel", []string{"s3"}},
+		{"東京", []string{"s3"}}, // two characters: a short query, still found among the newest
+		{"zzqx-no-such-text", nil},
+		{"Rule-AHOST", nil},    // no match across two fields
+		{"qx", []string{"s4"}}, // short
+		{"%", []string{"s1"}},  // short, and literal
+		{"a_", []string{"s1"}},
+	}
+	for _, tc := range tests {
+		for _, sort := range []string{"", "level"} {
+			q := store.AlertQuery{Text: tc.text, Sort: sort}
+			got, err := tr.QueryAlerts(ctx, q)
+			if err != nil {
+				t.Errorf("QueryAlerts(%+v): %v", q, err)
+				continue
+			}
+			if diff := cmp.Diff(tc.want, alertIDs(got)); diff != "" {
+				t.Errorf("QueryAlerts(%+v) (-want +got):\n%s", q, diff)
+			}
+		}
+	}
+	if got := (store.AlertQuery{Text: "qx"}).TextBounded(); !got {
+		t.Errorf("TextBounded(qx) = false, want true")
+	}
+	if got := (store.AlertQuery{Text: "東京都"}).TextBounded(); got {
+		t.Errorf("TextBounded(東京都) = true, want false (three characters)")
+	}
+
+	// store.ShortTextAlerts newer alerts: a short text no longer reaches the
+	// oldest ones, a text the index serves still does.
+	batch = batch[:0]
+	for i := range store.ShortTextAlerts {
+		batch = append(batch, store.AlertRecord{ID: fmt.Sprintf("n%05d", i), Time: base.Add(time.Hour + time.Duration(i)*time.Millisecond),
+			Engine: "ioc", RuleID: "rule-n", Level: "low", Source: "net", JSON: []byte(`{"rule_title":"newer"}`)})
+	}
+	batch[len(batch)-1].JSON = []byte(`{"rule_title":"newest qx"}`)
+	if _, err := as.PutAlerts(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"qx", []string{fmt.Sprintf("n%05d", store.ShortTextAlerts-1)}},
+		{"%", nil},
+		{"powershell", []string{"s0"}},
+		{"100%", []string{"s1"}},
+		{"st qx", []string{fmt.Sprintf("n%05d", store.ShortTextAlerts-1)}},
+	} {
+		got, err := tr.QueryAlerts(ctx, store.AlertQuery{Text: tc.text})
+		if err != nil {
+			t.Errorf("QueryAlerts(%q): %v", tc.text, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, alertIDs(got)); diff != "" {
+			t.Errorf("QueryAlerts(%q) after %d newer alerts (-want +got):\n%s", tc.text, store.ShortTextAlerts, diff)
+		}
+	}
+}
+
+// testAlertKeysetPaging pages through each sort order by cursor while
+// alerts are added: every alert that was there is seen exactly once and in
+// order, and paging back returns the pages seen.
+func testAlertKeysetPaging(t *testing.T, b store.Backend) {
+	tr, ok := b.(store.Triages)
+	as, ok2 := b.(store.Alerts)
+	if !ok || !ok2 {
+		t.Skip("backend does not keep triage (store.Triages and store.Alerts)")
+	}
+	ctx := context.Background()
+	levels := []string{"low", "critical", "medium", "high", "informational", "high", "bogus"}
+	n := 0
+	add := func(k int) {
+		t.Helper()
+		var batch []store.AlertRecord
+		for range k {
+			batch = append(batch, store.AlertRecord{ID: fmt.Sprintf("k%03d", n), Time: base.Add(time.Duration(n) * time.Second),
+				Engine: "sigma", RuleID: "rule-k", Level: levels[n*5%len(levels)], Source: "src", JSON: fmt.Appendf(nil, `{"rule_title":"paged alert %d"}`, n)})
+			n++
+		}
+		if _, err := as.PutAlerts(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(40)
+	for _, sort := range []string{"", "oldest", "level"} {
+		for _, text := range []string{"", "paged alert"} {
+			base := store.AlertQuery{Sort: sort, Text: text, Limit: 1000}
+			before, err := tr.QueryAlerts(ctx, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(before) != n {
+				t.Fatalf("QueryAlerts(%+v) = %d alerts, want %d", base, len(before), n)
+			}
+			// Forward, 7 at a time, adding 3 alerts after each of the first pages.
+			var seen []store.TriagedAlert
+			var pages [][]store.TriagedAlert
+			q := base
+			q.Limit = 7
+			for range 100 {
+				page, err := tr.QueryAlerts(ctx, q)
+				if err != nil {
+					t.Fatalf("QueryAlerts(%+v): %v", q, err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				pages = append(pages, page)
+				seen = append(seen, page...)
+				c := store.CursorOf(page[len(page)-1].AlertRecord)
+				q.After = &c
+				if len(pages) <= 3 {
+					add(3)
+				}
+			}
+			count := map[string]int{}
+			for _, a := range seen {
+				count[a.ID]++
+			}
+			for _, a := range before {
+				if count[a.ID] != 1 {
+					t.Errorf("sort %q text %q: alert %s seen %d times while paging, want once", sort, text, a.ID, count[a.ID])
+				}
+			}
+			for i := 1; i < len(seen); i++ {
+				if !inOrder(sort, seen[i-1], seen[i]) {
+					t.Errorf("sort %q text %q: %s (seq %d, %s) before %s (seq %d, %s)", sort, text,
+						seen[i-1].ID, seen[i-1].Seq, seen[i-1].Level, seen[i].ID, seen[i].Seq, seen[i].Level)
+				}
+			}
+			if sort == "" && len(seen) != len(before) {
+				t.Errorf("newest first: paged %d alerts, want the %d there when paging began (newer ones come before it)", len(seen), len(before))
+			}
+			if sort == "oldest" && len(seen) <= len(before) {
+				t.Errorf("oldest first: paged %d alerts, want more than %d (the ones added while paging come last)", len(seen), len(before))
+			}
+			// Back from the last page, with the pages' own cursors: the
+			// same pages (none were added before them in this order... except
+			// newest first, where alerts added meanwhile come first, so it
+			// is checked up to the first page).
+			for i := len(pages) - 1; i > 0; i-- {
+				q := base
+				q.Limit = len(pages[i-1])
+				c := store.CursorOf(pages[i][0].AlertRecord)
+				q.Before = &c
+				got, err := tr.QueryAlerts(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := pages[i-1]
+				if sort == "level" {
+					// Alerts added after that page was read may sort into
+					// it; compare with the order as it is now.
+					break
+				}
+				if diff := cmp.Diff(alertIDs(want), alertIDs(got)); diff != "" {
+					t.Errorf("sort %q text %q: the page before page %d (-want +got):\n%s", sort, text, i+1, diff)
+				}
+			}
+		}
+	}
+	// Before and After against the current order, level sort included,
+	// with and without a text (which an index serves).
+	for _, sort := range []string{"", "oldest", "level"} {
+		for _, text := range []string{"", "paged alert"} {
+			all, err := tr.QueryAlerts(ctx, store.AlertQuery{Sort: sort, Text: text, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range []int{0, 1, 10, len(all) / 2, len(all) - 2, len(all) - 1} {
+				c := store.CursorOf(all[i].AlertRecord)
+				after, err := tr.QueryAlerts(ctx, store.AlertQuery{Sort: sort, Text: text, Limit: 5, After: &c})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(alertIDs(all[i+1:min(i+6, len(all))]), alertIDs(after)); diff != "" {
+					t.Errorf("sort %q text %q: 5 after #%d (-want +got):\n%s", sort, text, i, diff)
+				}
+				beforeC, err := tr.QueryAlerts(ctx, store.AlertQuery{Sort: sort, Text: text, Limit: 5, Before: &c})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(alertIDs(all[max(i-5, 0):i]), alertIDs(beforeC)); diff != "" {
+					t.Errorf("sort %q text %q: 5 before #%d (-want +got):\n%s", sort, text, i, diff)
+				}
+			}
+			// A level filter with the level sort reads that level only.
+			for _, l := range []string{"high", "bogus"} {
+				got, err := tr.QueryAlerts(ctx, store.AlertQuery{Sort: sort, Text: text, Level: l, Limit: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				for _, a := range all {
+					if a.Level == l {
+						want = append(want, a.ID)
+					}
+				}
+				if diff := cmp.Diff(want, alertIDs(got)); diff != "" {
+					t.Errorf("sort %q text %q level %s (-want +got):\n%s", sort, text, l, diff)
+				}
+			}
+		}
+	}
+}
+
+// inOrder reports whether a may come before b in sort order.
+func inOrder(sort string, a, b store.TriagedAlert) bool {
+	switch sort {
+	case "oldest":
+		return a.Seq < b.Seq
+	case "level":
+		ra, rb := store.LevelRank(a.Level), store.LevelRank(b.Level)
+		return ra > rb || ra == rb && a.Seq > b.Seq
+	}
+	return a.Seq > b.Seq
 }

@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Alerts", testAlerts},
 		{"Users", testUsers},
 		{"Triage", testTriage},
+		{"AlertTextSearch", testAlertTextSearch},
+		{"AlertKeysetPaging", testAlertKeysetPaging},
 		{"DecisionLog", testDecisionLog},
 	}
 	for _, tc := range tests {
