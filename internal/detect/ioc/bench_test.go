@@ -199,8 +199,10 @@ func benchInterleaved(b *testing.B, ix *Index, m map[string][]Ref, hits, misses 
 		{"floor-ns", misses, floor},
 	}
 	best := make([]float64, len(vs))
+	// IOC_SLICE=N sets the look-ups per slice and IOC_ONLY=s keeps only
+	// the variants whose name holds s, to study one variant alone.
 	slice := 8192
-	if v, err := strconv.Atoi(os.Getenv("IOC_SLICE")); err == nil {
+	if v, err := strconv.Atoi(os.Getenv("IOC_SLICE")); err == nil && v > 0 {
 		slice = v
 	}
 	if f := os.Getenv("IOC_ONLY"); f != "" {
