@@ -513,5 +513,15 @@ read:
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+	// What waits for the cut nation is counted by priority class in the
+	// node's metrics: the demo node's two marking-definitions, and its
+	// revoked, urgent and routine indicators the policy would send.
+	_, metrics := call(t, "GET", base+"/metrics", bearer(token), "")
+	for _, class := range []string{"marking", "revocation", "urgent", "normal"} {
+		m := regexp.MustCompile(`(?m)^shieldwall_federation_peer_backlog_objects\{class="` + class + `",peer="cert-pl"\} (\d+)$`).FindSubmatch(metrics)
+		if m == nil || string(m[1]) == "0" {
+			t.Errorf("metrics: cert-pl's %s backlog = %q, want some", class, m)
+		}
+	}
 	p.stop(t)
 }
