@@ -118,6 +118,7 @@ func (db *DB) Put(ctx context.Context, collectionID string, objs []stix.Object) 
 		}
 	}
 	var res []store.PutResult
+	db.putStarted()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		coll, err := db.collPK(ctx, tx, collectionID)
 		if err != nil {
@@ -126,14 +127,9 @@ func (db *DB) Put(ctx context.Context, collectionID string, objs []stix.Object) 
 		res, err = db.putTx(ctx, tx, coll, objs, vers)
 		return err
 	})
+	db.putDone(err == nil && slices.ContainsFunc(res, func(r store.PutResult) bool { return r.Added }))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: put %q: %w", collectionID, err)
-	}
-	for _, r := range res {
-		if r.Added {
-			db.stored()
-			break
-		}
 	}
 	return res, nil
 }
