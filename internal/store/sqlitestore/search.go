@@ -27,6 +27,12 @@ const (
 	// indexBatch is how many versions one indexing transaction takes
 	// (about a second of the writer: a Put may wait that long).
 	indexBatch = 10000
+	// indexTxBudget bounds the time one indexing transaction holds the
+	// writer, whatever the batch: on a slow or loaded machine (or a -race
+	// build) 10,000 long ATT&CK descriptions take far longer than a second,
+	// and another process sharing the file would wait past its busy
+	// timeout. The transaction commits what it indexed by then.
+	indexTxBudget = 250 * time.Millisecond
 	// indexSyncMax: a search that finds at most this many versions waiting
 	// indexes them first, so what was just stored is found.
 	indexSyncMax = 2000
@@ -134,9 +140,9 @@ func (db *DB) runIndexer(ctx context.Context) {
 				}
 				continue
 			}
-			n, err := db.indexText(ctx, batch)
+			_, more, err := db.indexText(ctx, batch)
 			deferred = time.Now()
-			if err != nil || n < batch {
+			if err != nil || !more {
 				// Done, or failed (closing, say): the next Put, or the next
 				// search, tries again.
 				break
@@ -151,24 +157,26 @@ func (db *DB) runIndexer(ctx context.Context) {
 func (db *DB) IndexText(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := db.indexText(ctx, indexBatch)
+		n, more, err := db.indexText(ctx, indexBatch)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("sqlitestore: index text: %w", err)
 		}
-		if n < indexBatch {
+		if !more {
 			return total, nil
 		}
 	}
 }
 
 // indexText indexes up to max of the versions after object_text_state.upto,
-// in date_added order, in one write transaction. The writer serialises it
-// with Put, so every version up to upto is committed and indexed.
-func (db *DB) indexText(ctx context.Context, max int) (int, error) {
-	n := 0
+// in date_added order, in one write transaction of at most about
+// indexTxBudget. The writer serialises it with Put, so every version up to
+// upto is committed and indexed. more reports that versions may still wait
+// (the batch was full, or the budget ran out).
+func (db *DB) indexText(ctx context.Context, max int) (n int, more bool, _ error) {
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		n = 0
+		n, more = 0, false
+		start := time.Now()
 		var upto int64
 		if err := tx.QueryRowContext(ctx, `SELECT upto FROM object_text_state WHERE id = 1`).Scan(&upto); err != nil {
 			return err
@@ -182,7 +190,12 @@ func (db *DB) indexText(ctx context.Context, max int) (int, error) {
 			name, body string
 		}
 		var es []entry
+		cut := false
 		for rows.Next() {
+			if len(es) > 0 && time.Since(start) > indexTxBudget {
+				cut = true
+				break
+			}
 			var (
 				da  int64
 				raw []byte
@@ -193,7 +206,6 @@ func (db *DB) indexText(ctx context.Context, max int) (int, error) {
 			}
 			name, body := store.SearchText(raw)
 			es = append(es, entry{da, name, body})
-			upto = da
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -207,7 +219,13 @@ func (db *DB) indexText(ctx context.Context, max int) (int, error) {
 			return err
 		}
 		defer ins.Close()
-		for _, e := range es {
+		more = cut || len(es) == max
+		for i, e := range es {
+			if i > 0 && time.Since(start) > indexTxBudget {
+				more = true
+				break
+			}
+			upto, n = e.da, i+1
 			if e.name == "" && e.body == "" {
 				continue
 			}
@@ -218,10 +236,9 @@ func (db *DB) indexText(ctx context.Context, max int) (int, error) {
 		if _, err := tx.ExecContext(ctx, `UPDATE object_text_state SET upto = ? WHERE id = 1`, upto); err != nil {
 			return err
 		}
-		n = len(es)
 		return nil
 	})
-	return n, err
+	return n, more, err
 }
 
 // pendingText counts the versions not yet indexed, counting at most
@@ -331,7 +348,10 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 		return p, err
 	}
 	if pending > 0 && pending <= indexSyncMax {
-		if _, err := db.indexText(ctx, indexSyncMax); err != nil {
+		for more := true; more && err == nil; {
+			_, more, err = db.indexText(ctx, indexSyncMax)
+		}
+		if err != nil {
 			return p, fmt.Errorf("index: %w", err)
 		}
 	} else if pending > indexSyncMax {
