@@ -360,7 +360,11 @@ func TestDemoConsoleInChromium(t *testing.T) {
 	// A second handle on the node's database (SQLite in WAL mode is shared
 	// between processes): to check what the console stored, and to store
 	// alerts as another detection process would.
-	db, err := sqlitestore.Open(ctx, filepath.Join(d.dataDir, "shieldwall.db"))
+	// The node's own writes (the hunt's alerts, the text indexes) can hold
+	// the file's write lock for seconds in a -race build on a loaded CI
+	// machine: this second writer waits as long as another detection
+	// process would be configured to.
+	db, err := sqlitestore.Open(ctx, filepath.Join(d.dataDir, "shieldwall.db"), sqlitestore.WithBusyTimeout(2*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

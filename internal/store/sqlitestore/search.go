@@ -33,6 +33,8 @@ const (
 	// and another process sharing the file would wait past its busy
 	// timeout. The transaction commits what it indexed by then.
 	indexTxBudget = 250 * time.Millisecond
+	// indexPause is the background indexer's rest between transactions.
+	indexPause = 100 * time.Millisecond
 	// indexSyncMax: a search that finds at most this many versions waiting
 	// indexes them first, so what was just stored is found.
 	indexSyncMax = 2000
@@ -146,6 +148,14 @@ func (db *DB) runIndexer(ctx context.Context) {
 				// Done, or failed (closing, say): the next Put, or the next
 				// search, tries again.
 				break
+			}
+			// Leave the file's write lock free for a moment: another
+			// process sharing the file (SQLite's busy handler polls) would
+			// otherwise lose the lock to back-to-back batches and time out.
+			select {
+			case <-ix.stop:
+				return
+			case <-time.After(indexPause):
 			}
 		}
 	}
