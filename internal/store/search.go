@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -163,4 +165,73 @@ func RefsOf(typ string, raw []byte) []string {
 		add(id)
 	}
 	return refs
+}
+
+// SearchMaxLimit caps SearchQuery.Limit; searchMaxTypes caps its Types.
+const (
+	SearchMaxLimit = 1000
+	searchMaxTypes = 10000
+)
+
+// SearchPlan is a SearchQuery checked, with its cursor decoded: what every
+// backend needs before it reads.
+type SearchPlan struct {
+	Limit int // 50 when the query's is 0; at most SearchMaxLimit
+	// Tier is where the page starts: 1 (found by name) then 2 (found only
+	// by the body); a page without text has tier 0 in its cursor.
+	Tier   int
+	Before int64    // the page holds records with date_added (Unix µs) before this
+	Terms  []string // SearchTerms of the text; nil without text
+}
+
+// PlanSearch checks q and decodes its cursor. ErrInvalid for too many
+// types, a bad cursor or a text shorter than MinSearchText.
+func PlanSearch(q SearchQuery) (SearchPlan, error) {
+	pl := SearchPlan{Limit: q.Limit, Tier: 1, Before: 1<<63 - 1}
+	if pl.Limit <= 0 {
+		pl.Limit = 50
+	}
+	pl.Limit = min(pl.Limit, SearchMaxLimit)
+	if len(q.Types) > searchMaxTypes {
+		return SearchPlan{}, fmt.Errorf("more than %d types: %w", searchMaxTypes, ErrInvalid)
+	}
+	if q.Next != "" {
+		var err error
+		if pl.Tier, pl.Before, err = decodeSearchCursor(q.Next); err != nil {
+			return SearchPlan{}, err
+		}
+	}
+	if strings.TrimSpace(q.Text) != "" {
+		var ok bool
+		if pl.Terms, ok = SearchTerms(q.Text); !ok {
+			return SearchPlan{}, fmt.Errorf("text %q: shorter than %d characters: %w", q.Text, MinSearchText, ErrInvalid)
+		}
+	}
+	return pl, nil
+}
+
+// A search cursor is searchCursorPrefix, the tier (1: found by name, 2:
+// only by the body; 0 without text) and the date_added of the last record
+// read.
+const searchCursorPrefix = "q2."
+
+// SearchCursor is the SearchPage.Next of a page that ended at date_added
+// da in tier.
+func SearchCursor(tier int, da int64) string {
+	return searchCursorPrefix + strconv.Itoa(tier) + "." + strconv.FormatInt(da, 10)
+}
+
+func decodeSearchCursor(s string) (tier int, da int64, err error) {
+	rest, ok := strings.CutPrefix(s, searchCursorPrefix)
+	t, d, ok2 := strings.Cut(rest, ".")
+	if ok && ok2 {
+		tier, err = strconv.Atoi(t)
+		if err == nil {
+			da, err = strconv.ParseInt(d, 10, 64)
+		}
+		if err == nil && tier >= 0 && tier <= 2 {
+			return tier, da, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("cursor %q: %w", s, ErrInvalid)
 }

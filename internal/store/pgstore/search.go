@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -15,14 +14,8 @@ import (
 
 var _ store.ObjectSearch = (*DB)(nil)
 
-const (
-	searchMaxLimit = 1000
-	refsMaxLimit   = 10000
-	// searchCursorPrefix starts a search cursor: then the tier (0 without
-	// text, 1 found by name, 2 only with the body) and the date_added of
-	// the last record returned.
-	searchCursorPrefix = "q2."
-)
+// refsMaxLimit caps Referencing's limit.
+const refsMaxLimit = 10000
 
 // indexPut fills object_text and object_refs for the versions just inserted
 // with date_added in [first, last] (one Put allocates a contiguous range), by
@@ -40,25 +33,6 @@ func indexPut(ctx context.Context, tx pgx.Tx, coll, first, last int64) error {
 		return fmt.Errorf("index references: %w", err)
 	}
 	return nil
-}
-
-func encodeSearchCursor(tier int, da int64) string {
-	return searchCursorPrefix + strconv.Itoa(tier) + "." + strconv.FormatInt(da, 10)
-}
-
-func decodeSearchCursor(s string) (tier int, da int64, err error) {
-	rest, ok := strings.CutPrefix(s, searchCursorPrefix)
-	t, d, ok2 := strings.Cut(rest, ".")
-	if ok && ok2 {
-		tier, err = strconv.Atoi(t)
-		if err == nil {
-			da, err = strconv.ParseInt(d, 10, 64)
-		}
-		if err == nil && tier >= 0 && tier <= 2 {
-			return tier, da, nil
-		}
-	}
-	return 0, 0, fmt.Errorf("cursor %q: %w", s, store.ErrInvalid)
 }
 
 // likePattern is a case-insensitive substring pattern for ILIKE.
@@ -84,30 +58,14 @@ func (db *DB) SearchObjects(ctx context.Context, collectionID string, q store.Se
 }
 
 func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.SearchQuery) (store.SearchPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
+	pl, err := store.PlanSearch(q)
+	if err != nil {
+		return store.SearchPage{}, err
 	}
-	limit = min(limit, searchMaxLimit)
-	if len(q.Types) > maxListLen {
-		return store.SearchPage{}, fmt.Errorf("more than %d types: %w", maxListLen, store.ErrInvalid)
-	}
-	before, tier := int64(1<<63-1), 1
-	if q.Next != "" {
-		var err error
-		if tier, before, err = decodeSearchCursor(q.Next); err != nil {
-			return store.SearchPage{}, err
-		}
-	}
+	limit, tier, before := pl.Limit, pl.Tier, pl.Before
 	var pats []string
-	if strings.TrimSpace(q.Text) != "" {
-		terms, ok := store.SearchTerms(q.Text)
-		if !ok {
-			return store.SearchPage{}, fmt.Errorf("text %q: shorter than %d characters: %w", q.Text, store.MinSearchText, store.ErrInvalid)
-		}
-		for _, t := range terms {
-			pats = append(pats, likePattern(t))
-		}
+	for _, t := range pl.Terms {
+		pats = append(pats, likePattern(t))
 	}
 	coll, err := db.collPK(ctx, db.pool, collectionID)
 	if err != nil {
@@ -127,7 +85,7 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 		}
 		if len(recs) > limit {
 			recs = recs[:limit]
-			p.More, p.Next = true, encodeSearchCursor(0, recs[limit-1].DateAdded.UnixMicro())
+			p.More, p.Next = true, store.SearchCursor(0, recs[limit-1].DateAdded.UnixMicro())
 		}
 		p.Records = recs
 		return p, nil
@@ -154,7 +112,7 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 			if len(recs) > 0 {
 				last = recs[len(recs)-1].DateAdded.UnixMicro()
 			}
-			p.More, p.Next = true, encodeSearchCursor(tier, last)
+			p.More, p.Next = true, store.SearchCursor(tier, last)
 			return p, nil
 		}
 		p.Records = append(p.Records, recs...)

@@ -52,9 +52,8 @@ const (
 	// the page then ends early with a cursor. 20,000 took 1.2 s (p50) on
 	// the 1M store at a load average of 15-18.
 	searchScan = 5000
-	// searchMaxLimit caps SearchQuery.Limit, refsMaxLimit Referencing's.
-	searchMaxLimit = 1000
-	refsMaxLimit   = 10000
+	// refsMaxLimit caps Referencing's limit.
+	refsMaxLimit = 10000
 )
 
 // textIndexer is the background state of the text index.
@@ -263,29 +262,6 @@ func (db *DB) pendingText(ctx context.Context, atMost int) (int, error) {
 	return n, err
 }
 
-// A search cursor is searchCursorPrefix, the tier (1: found by name, 2:
-// only by body; 0 without text) and the date_added of the last record read.
-const searchCursorPrefix = "q2."
-
-func encodeSearchCursor(tier int, da int64) string {
-	return searchCursorPrefix + strconv.Itoa(tier) + "." + strconv.FormatInt(da, 10)
-}
-
-func decodeSearchCursor(s string) (tier int, da int64, err error) {
-	rest, ok := strings.CutPrefix(s, searchCursorPrefix)
-	t, d, ok2 := strings.Cut(rest, ".")
-	if ok && ok2 {
-		tier, err = strconv.Atoi(t)
-		if err == nil {
-			da, err = strconv.ParseInt(d, 10, 64)
-		}
-		if err == nil && tier >= 0 && tier <= 2 {
-			return tier, da, nil
-		}
-	}
-	return 0, 0, fmt.Errorf("cursor %q: %w", s, store.ErrInvalid)
-}
-
 // ftsQuery makes the FTS5 query of one tier of the terms: each a quoted
 // string (a trigram phrase, that is a substring), all required; tier 1 in
 // the name column, tier 2 anywhere but not all in the name column.
@@ -318,28 +294,11 @@ func (db *DB) SearchObjects(ctx context.Context, collectionID string, q store.Se
 }
 
 func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.SearchQuery) (store.SearchPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
+	pl, err := store.PlanSearch(q)
+	if err != nil {
+		return store.SearchPage{}, err
 	}
-	limit = min(limit, searchMaxLimit)
-	if len(q.Types) > maxListLen {
-		return store.SearchPage{}, fmt.Errorf("more than %d types: %w", maxListLen, store.ErrInvalid)
-	}
-	before, tier := int64(1<<63-1), 1
-	if q.Next != "" {
-		var err error
-		if tier, before, err = decodeSearchCursor(q.Next); err != nil {
-			return store.SearchPage{}, err
-		}
-	}
-	var terms []string
-	if strings.TrimSpace(q.Text) != "" {
-		var ok bool
-		if terms, ok = store.SearchTerms(q.Text); !ok {
-			return store.SearchPage{}, fmt.Errorf("text %q: shorter than %d characters: %w", q.Text, store.MinSearchText, store.ErrInvalid)
-		}
-	}
+	limit, tier, before, terms := pl.Limit, pl.Tier, pl.Before, pl.Terms
 	coll, err := db.collPK(ctx, db.r, collectionID)
 	if err != nil {
 		return store.SearchPage{}, err
@@ -348,7 +307,7 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 	if terms == nil {
 		p.Records, p.More, err = db.latestBefore(ctx, coll, q.Types, before, limit)
 		if err == nil && p.More {
-			p.Next = encodeSearchCursor(0, p.Records[len(p.Records)-1].DateAdded.UnixMicro())
+			p.Next = store.SearchCursor(0, p.Records[len(p.Records)-1].DateAdded.UnixMicro())
 		}
 		return p, err
 	}
@@ -384,7 +343,7 @@ func (db *DB) searchObjects(ctx context.Context, collectionID string, q store.Se
 			return p, err
 		}
 		if stop != 0 {
-			p.More, p.Next = true, encodeSearchCursor(tier, stop)
+			p.More, p.Next = true, store.SearchCursor(tier, stop)
 		}
 	}
 	p.Records, err = db.recordsAt(ctx, das)
