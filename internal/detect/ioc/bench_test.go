@@ -72,10 +72,9 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-type query struct {
-	kind  Kind
-	value string
-}
+// query is a look-up of the benchmarks: the batch look-up's own type, so
+// that both paths read the same staged queries.
+type query = Query
 
 var benchLabelSets = [][]string{
 	{"malicious-activity"}, {"malicious-activity", "c2"}, {"phishing"}, {"malware", "dropper"},
@@ -184,29 +183,52 @@ func benchInterleaved(b *testing.B, ix *Index, m map[string][]Ref, hits, misses 
 	type variant struct {
 		name string
 		qs   []query
-		f    func(q query) bool
+		run  func(qs []query) // looks every query of qs up
 	}
-	ours := func(q query) bool { _, ok := ix.Lookup(q.kind, q.value); return ok }
-	contains := func(q query) bool { return ix.Contains(q.kind, q.value) }
-	plain := func(q query) bool { _, ok := m[q.value]; return ok }
+	each := func(f func(q query) bool) func([]query) {
+		return func(qs []query) {
+			for _, q := range qs {
+				f(q)
+			}
+		}
+	}
+	ours := each(func(q query) bool { _, ok := ix.Lookup(q.Kind, q.Value); return ok })
+	contains := each(func(q query) bool { return ix.Contains(q.Kind, q.Value) })
+	plain := each(func(q query) bool { _, ok := m[q.Value]; return ok })
 	// floor: read and hash the query string, the least any hashed
 	// structure must do.
-	floor := func(q query) bool { return xxhash.Sum64String(q.value) == 0 }
+	floor := each(func(q query) bool { return xxhash.Sum64String(q.Value) == 0 })
+	// batch: ContainsBatch over the queries an input hands over at once
+	// (the Matcher's batch path); the map has no such API, a Go map
+	// looks one key up at a time.
+	out := make([]bool, hotBatch)
+	batch := func(qs []query) {
+		for len(qs) > 0 {
+			n := min(len(qs), len(out))
+			ix.ContainsBatch(qs[:n], out)
+			qs = qs[n:]
+		}
+	}
 	vs := []variant{
 		{"ours-hit-ns", hits, ours}, {"ours-miss-ns", misses, ours},
 		{"contains-hit-ns", hits, contains}, {"contains-miss-ns", misses, contains},
+		{"batch-hit-ns", hits, batch}, {"batch-miss-ns", misses, batch},
 		{"map-hit-ns", hits, plain}, {"map-miss-ns", misses, plain},
 		{"floor-ns", misses, floor},
 	}
 	best := make([]float64, len(vs))
-	// IOC_SLICE=N sets the look-ups per slice and IOC_ONLY=s keeps only
-	// the variants whose name holds s, to study one variant alone.
+	// IOC_SLICE=N sets the look-ups per slice (a power of two) and
+	// IOC_ONLY=s[,s...] keeps only the variants whose name holds one of
+	// the s, to study some variants alone.
 	slice := 8192
-	if v, err := strconv.Atoi(os.Getenv("IOC_SLICE")); err == nil && v > 0 {
+	if v, err := strconv.Atoi(os.Getenv("IOC_SLICE")); err == nil && v > 0 && v&(v-1) == 0 && v <= len(hits) {
 		slice = v
 	}
 	if f := os.Getenv("IOC_ONLY"); f != "" {
-		vs = slices.DeleteFunc(vs, func(v variant) bool { return !strings.Contains(v.name, f) })
+		keep := strings.Split(f, ",")
+		vs = slices.DeleteFunc(vs, func(v variant) bool {
+			return !slices.ContainsFunc(keep, func(s string) bool { return strings.Contains(v.name, s) })
+		})
 		best = best[:len(vs)]
 	}
 	runtime.LockOSThread()
@@ -224,7 +246,9 @@ func benchInterleaved(b *testing.B, ix *Index, m map[string][]Ref, hits, misses 
 	}
 	// Each slice reads its own window of queries: were the variants to
 	// share one, all but the first would find the query strings (and the
-	// lines of the index the one before touched) already in cache.
+	// lines of the index the one before touched) already in cache. The
+	// cold variant reads the window where it lies (a contiguous run of
+	// the 2^20 queries, whose strings are scattered over the heap).
 	w := 0
 	for b.Loop() {
 		for range 24 {
@@ -234,16 +258,13 @@ func benchInterleaved(b *testing.B, ix *Index, m map[string][]Ref, hits, misses 
 					for j := 0; j < slice; j += hotBatch {
 						qs := st.stage(v.qs, w*slice+j)
 						start := threadCPU()
-						for _, q := range qs {
-							v.f(q)
-						}
+						v.run(qs)
 						cpu += threadCPU() - start - timerNs
 					}
 				} else {
+					at := (w * slice) & (len(v.qs) - 1)
 					start := threadCPU()
-					for i := range slice {
-						v.f(v.qs[(w*slice+i)&(len(v.qs)-1)])
-					}
+					v.run(v.qs[at : at+slice])
 					cpu = threadCPU() - start
 				}
 				ns := float64(cpu.Nanoseconds()) / float64(slice)
@@ -279,12 +300,12 @@ func (s *stager) stage(qs []query, at int) []query {
 	s.arena = s.arena[:0]
 	for i := range hotBatch {
 		q := qs[(at+i)&(len(qs)-1)]
-		if len(s.arena)+len(q.value) > cap(s.arena) {
+		if len(s.arena)+len(q.Value) > cap(s.arena) {
 			panic("stager: arena too small")
 		}
 		off := len(s.arena)
-		s.arena = append(s.arena, q.value...)
-		s.qs[i] = query{q.kind, stringOf(s.arena[off:])}
+		s.arena = append(s.arena, q.Value...)
+		s.qs[i] = query{q.Kind, stringOf(s.arena[off:])}
 	}
 	return s.qs
 }
@@ -297,8 +318,8 @@ func benchOurs(b *testing.B, ix *Index, qs []query, wantHit bool, bytesPer float
 	i := 0
 	for b.Loop() {
 		q := qs[i&(len(qs)-1)]
-		if _, ok := ix.Lookup(q.kind, q.value); ok != wantHit {
-			b.Fatalf("Lookup(%v, %q) = %v, want %v", q.kind, q.value, ok, wantHit)
+		if _, ok := ix.Lookup(q.Kind, q.Value); ok != wantHit {
+			b.Fatalf("Lookup(%v, %q) = %v, want %v", q.Kind, q.Value, ok, wantHit)
 		}
 		i++
 	}
@@ -316,8 +337,8 @@ func benchMap(b *testing.B, m map[string][]Ref, qs []query, wantHit bool, bytesP
 	i := 0
 	for b.Loop() {
 		q := qs[i&(len(qs)-1)]
-		if _, ok := m[q.value]; ok != wantHit {
-			b.Fatalf("map[%q] = %v, want %v", q.value, ok, wantHit)
+		if _, ok := m[q.Value]; ok != wantHit {
+			b.Fatalf("map[%q] = %v, want %v", q.Value, ok, wantHit)
 		}
 		i++
 	}
@@ -381,8 +402,8 @@ func benchContains(b *testing.B, ix *Index, qs []query, wantHit bool, bytesPer f
 	i := 0
 	for b.Loop() {
 		q := qs[i&(len(qs)-1)]
-		if ok := ix.Contains(q.kind, q.value); ok != wantHit {
-			b.Fatalf("Contains(%v, %q) = %v, want %v", q.kind, q.value, ok, wantHit)
+		if ok := ix.Contains(q.Kind, q.Value); ok != wantHit {
+			b.Fatalf("Contains(%v, %q) = %v, want %v", q.Kind, q.Value, ok, wantHit)
 		}
 		i++
 	}

@@ -36,7 +36,6 @@ func (ix *Index) search(h uint64, k Kind, canon []byte) (uint32, bool) {
 	nb := len(ix.buckets)
 	bi := bucketOf(h, nb)
 	at := ix.buckets[bi]
-	tag := tagOf(h, nb)
 	recs := ix.recs
 	// Touch every cache line of the bucket (up to six) before reading its
 	// directory, so that they load from memory in parallel with it rather
@@ -55,6 +54,13 @@ func (ix *Index) search(h uint64, k Kind, canon []byte) (uint32, bool) {
 	if t == 0xff && recs[0] != 0 {
 		return 0, false
 	}
+	return ix.searchAt(at, tagOf(h, nb), k, canon)
+}
+
+// searchAt is search in the bucket at offset at in recs, for the tag of
+// the key's hash.
+func (ix *Index) searchAt(at uint32, tag byte, k Kind, canon []byte) (uint32, bool) {
+	recs := ix.recs
 	n := uint32(recs[at])
 	if n >= 0x80 {
 		return ix.searchLong(at, tag, k, canon)

@@ -109,7 +109,19 @@ type Matcher struct {
 
 	events, hits, alerts, expired, suppressed atomic.Uint64
 
-	hitBuf []hit // scratch; Process runs on one goroutine at a time
+	// scratch; Process runs on one goroutine at a time
+	hitBuf  []hit
+	b       batcher  // the probes of an event's look-ups
+	names   []string // the field of each look-up of the event being processed
+	qs      []Query  // the look-ups, for lookupBatch
+	found   []qhit   // the hits of the batch
+	collect func(q int, h hit)
+}
+
+// qhit is a hit of query q of a batch.
+type qhit struct {
+	q int
+	h hit
 }
 
 var _ detect.Engine = (*Matcher)(nil)
@@ -122,6 +134,7 @@ func NewMatcher(ix *Index, cfg Config, s *Suppressor) *Matcher {
 		cfg = DefaultConfig()
 	}
 	m := &Matcher{fields: compile(cfg), suppressor: s, now: time.Now}
+	m.collect = func(q int, h hit) { m.found = append(m.found, qhit{q, h}) }
 	m.index.Store(ix)
 	return m
 }
@@ -157,12 +170,35 @@ func (m *Matcher) Process(ctx context.Context, ev *event.Event, emit detect.Emit
 			return nil
 		}
 	}
-	var alerts []*detect.Alert
+	// Every look-up of the event goes into one batch, so that their
+	// memory reads overlap (see batchSize), then the hits are turned into
+	// alerts in the order of the fields.
+	m.names, m.qs, m.found = m.names[:0], m.qs[:0], m.found[:0]
 	for _, f := range ev.Fields() {
 		for _, spec := range specs[f.Name] {
-			alerts = m.check(ix, ev, spec, f, alerts)
+			m.check(ev, spec, f)
 		}
 	}
+	if len(m.qs) == 0 {
+		return nil
+	}
+	m.hitBuf = m.hitBuf[:0]
+	ix.lookupBatch(&m.b, m.qs, m.collect, m.hitBuf)
+	runtime.KeepAlive(ix)
+	if len(m.found) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(m.found, func(a, b qhit) int { return a.q - b.q })
+	var alerts []*detect.Alert
+	for i := 0; i < len(m.found); {
+		j := i + 1
+		for j < len(m.found) && m.found[j].q == m.found[i].q {
+			j++
+		}
+		alerts = m.alert(ix, ev, m.found[i].q, m.found[i:j], alerts)
+		i = j
+	}
+	runtime.KeepAlive(ix) // its arrays may be mapped outside the heap (Index.place)
 	for _, a := range alerts {
 		m.alerts.Add(1)
 		emit(a)
@@ -170,9 +206,11 @@ func (m *Matcher) Process(ctx context.Context, ev *event.Event, emit detect.Emit
 	return nil
 }
 
-func (m *Matcher) check(ix *Index, ev *event.Event, spec FieldSpec, f event.Field, alerts []*detect.Alert) []*detect.Alert {
+// check adds the look-ups of field f of ev, read as spec says, to the
+// event's batch.
+func (m *Matcher) check(ev *event.Event, spec FieldSpec, f event.Field) {
 	if f.Kind != event.String || f.Value == "" {
-		return alerts
+		return
 	}
 	value := f.Value
 	if spec.Kind == Hashes {
@@ -182,10 +220,10 @@ func (m *Matcher) check(ix *Index, ev *event.Event, spec FieldSpec, f event.Fiel
 				continue
 			}
 			if k, ok := hashKinds[strings.ToUpper(strings.TrimSpace(alg))]; ok {
-				alerts = m.lookup(ix, ev, f.Name, k, strings.TrimSpace(h), alerts)
+				m.add(f.Name, k, strings.TrimSpace(h))
 			}
 		}
-		return alerts
+		return
 	}
 	k := spec.Kind
 	switch spec.Kind {
@@ -200,12 +238,17 @@ func (m *Matcher) check(ix *Index, ev *event.Event, spec FieldSpec, f event.Fiel
 		if spec.HostField != "" && strings.HasPrefix(value, "/") {
 			host, ok := ev.Value(spec.HostField)
 			if !ok || host == "" {
-				return alerts
+				return
 			}
 			value = "http://" + host + value
 		}
 	}
-	return m.lookup(ix, ev, f.Name, k, value, alerts)
+	m.add(f.Name, k, value)
+}
+
+func (m *Matcher) add(field string, k Kind, value string) {
+	m.names = append(m.names, field)
+	m.qs = append(m.qs, Query{k, value})
 }
 
 func looksIPv4(s string) bool {
@@ -217,13 +260,11 @@ func looksIPv4(s string) bool {
 	return true
 }
 
-func (m *Matcher) lookup(ix *Index, ev *event.Event, field string, k Kind, value string, alerts []*detect.Alert) []*detect.Alert {
-	m.hitBuf = ix.lookup(m.hitBuf[:0], k, value)
-	if len(m.hitBuf) == 0 {
-		runtime.KeepAlive(ix)
-		return alerts
-	}
-	m.hits.Add(uint64(len(m.hitBuf)))
+// alert turns the hits of query q of the event's batch into alerts, or
+// adds the field to an alert of the same indicator.
+func (m *Matcher) alert(ix *Index, ev *event.Event, q int, hits []qhit, alerts []*detect.Alert) []*detect.Alert {
+	field, k, value := m.names[q], m.qs[q].Kind, m.qs[q].Value
+	m.hits.Add(uint64(len(hits)))
 	if list, ok := m.suppressor.Suppressed(k, value); ok && list != "" {
 		m.suppressed.Add(1)
 		return alerts
@@ -232,7 +273,8 @@ func (m *Matcher) lookup(ix *Index, ev *event.Event, field string, k Kind, value
 	if t.IsZero() {
 		t = m.now()
 	}
-	for _, h := range m.hitBuf {
+	for _, qh := range hits {
+		h := qh.h
 		ix.eachRef(h.v, func(r *Ref) {
 			if !r.ValidAt(t) {
 				m.expired.Add(1)
@@ -248,7 +290,6 @@ func (m *Matcher) lookup(ix *Index, ev *event.Event, field string, k Kind, value
 			alerts = append(alerts, newAlert(ev, r, k, value, h.matched, match))
 		})
 	}
-	runtime.KeepAlive(ix) // its arrays may be mapped outside the heap (Index.place)
 	return alerts
 }
 

@@ -159,6 +159,50 @@ func TestMatcherSwap(t *testing.T) {
 	}
 }
 
+// TestMatcherManyFields checks an event with more look-ups than one
+// batch round holds (batchSize, and domains probed at several depths):
+// every hit is found, each indicator gives one alert, and its matches and
+// the alerts come in the order of the event's fields.
+func TestMatcherManyFields(t *testing.T) {
+	var cfg Config = map[string][]FieldSpec{}
+	var fs []event.Field
+	var wantC2, wantDNS []detect.Match
+	for i := range 3 * batchSize {
+		name := fmt.Sprintf("f%03d", i)
+		cfg["*"] = append(cfg["*"], FieldSpec{Field: name, Kind: Host})
+		var v string
+		switch i % 4 {
+		case 0:
+			v = fmt.Sprintf("a%d.b.c.d.e.f.g.h.evil.example", i) // a parent hits
+			wantC2 = append(wantC2, mt(name, v))
+		case 1:
+			v = fmt.Sprintf("8.8.8.%d", 100+i%100) // the network hits
+			wantDNS = append(wantDNS, mt(name, v))
+		case 2:
+			v = "198.51.100.7"
+			wantC2 = append(wantC2, mt(name, v))
+		default:
+			v = fmt.Sprintf("miss%d.example.org", i)
+		}
+		fs = append(fs, event.Field{Name: name, Value: v})
+	}
+	m := NewMatcher(matcherIndex(t), cfg, nil)
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for range 3 { // the matcher's buffers are reused between events
+		var got []brief
+		err := m.Process(context.Background(), event.New("t", "x", 1, now, nil, fs), func(a *detect.Alert) {
+			got = append(got, brief{a.RuleID, "", "", a.Matches})
+		})
+		if err != nil {
+			t.Fatalf("Process() = %v", err)
+		}
+		want := []brief{{"indicator--c2", "", "", wantC2}, {"indicator--dns", "", "", wantDNS}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("Process alerts (-want +got):\n%s", diff)
+		}
+	}
+}
+
 func TestMatcherNilIndexAndCancel(t *testing.T) {
 	m := NewMatcher(nil, nil, nil)
 	ev := event.New("t", "ecs", 0, time.Time{}, nil, fields("source.ip", "198.51.100.7"))

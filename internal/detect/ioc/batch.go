@@ -1,0 +1,245 @@
+package ioc
+
+import (
+	"net/netip"
+	"runtime"
+	"strings"
+)
+
+// Query is one value of a batch look-up.
+type Query struct {
+	Kind  Kind
+	Value string
+}
+
+// batchSize is the number of queries whose memory reads a batch look-up
+// keeps in flight together. A look-up of a large index waits on memory:
+// the filter word, then the bucket's offset, then the bucket's lines,
+// each a cache miss of 100-250 ns on this class of machine, while the
+// arithmetic around them takes some 10-50 ns. One query at a time, the
+// processor can overlap only what its reorder window holds (about one
+// look-up ahead). A batch issues the filter reads of every query first,
+// then the bucket reads of those that passed, then their lines, so that
+// each round of misses is paid once per batch instead of once per query;
+// independent reads overlap a dozen or more deep here. 32 queries keep
+// the probe state in L1 and cover the misses of a round several times.
+const batchSize = 32
+
+// maxProbes bounds the probes of one round: a domain is probed once per
+// label count that some indicator domain has, a query of another kind
+// once.
+const maxProbes = 4 * batchSize
+
+// maxDomainProbes is the most labels of a domain probed in a batch, so
+// that one query adds at most that many probes.
+const maxDomainProbes = 32
+
+// probe is one hash to look up for query q: s is the text hashed (a
+// domain or one of its parents, a URL, a dotted quad or the digits of a
+// digest), decoded to canonical bytes only when the filter lets it
+// through.
+type probe struct {
+	h    uint64
+	s    string
+	q    int32
+	kind Kind
+	ok   bool   // the filter let h through
+	at   uint32 // the bucket's offset in recs
+	end  uint32 // where the next bucket starts
+}
+
+// batcher holds the probes of a batch look-up; the zero value is ready.
+type batcher struct {
+	ps [maxProbes]probe
+	n  int
+}
+
+// ContainsBatch sets out[i] to whether qs[i] matches, as Contains(qs[i])
+// would, for every i; out must be at least as long as qs. It allocates
+// nothing, and it answers a stream of queries several times faster than
+// one Contains call after another when the index is larger than the
+// cache (see batchSize).
+func (ix *Index) ContainsBatch(qs []Query, out []bool) {
+	out = out[:len(qs)]
+	clear(out)
+	var b batcher
+	var hb [4]hit
+	ix.lookupBatch(&b, qs, func(q int, _ hit) { out[q] = true }, hb[:0])
+	runtime.KeepAlive(ix)
+}
+
+// lookupBatch calls found for every hit of every query of qs, in no
+// particular order (a query may hit several times: a domain and its
+// parents, an address and its network). scratch is a buffer for the slow
+// paths. The caller keeps ix alive.
+func (ix *Index) lookupBatch(b *batcher, qs []Query, found func(q int, h hit), scratch []hit) {
+	if ix == nil || ix.filter == nil && ix.nets == nil {
+		return
+	}
+	for start := 0; start < len(qs); start += batchSize {
+		end := min(start+batchSize, len(qs))
+		b.n = 0
+		for i := start; i < end; i++ {
+			q := qs[i]
+			if !ix.addProbes(b, int32(i), q.Kind, q.Value) {
+				// not in a form hashed where it lies (or a network
+				// table to ask): one look-up, the single way
+				scratch = ix.lookup(scratch[:0], q.Kind, q.Value)
+				for _, h := range scratch {
+					found(i, h)
+				}
+			} else if q.Kind == IPv4 && ix.nets != nil {
+				// the exact address is probed with the batch, its
+				// networks here (the table is small and apart)
+				if a, ok := parseIPv4(q.Value); ok {
+					scratch = ix.lookupNet(scratch[:0], netip.AddrFrom4(a))
+					for _, h := range scratch {
+						found(i, h)
+					}
+				}
+			}
+			if b.n > maxProbes-maxDomainProbes {
+				ix.runProbes(b, qs, found)
+				b.n = 0
+			}
+		}
+		ix.runProbes(b, qs, found)
+	}
+}
+
+// addProbes adds the probes of a query in its usual form (what lookup
+// hashes where it lies) and reports whether it did; false sends the query
+// to lookup. It reads nothing of the index but its hash keys and
+// domainLabels.
+func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
+	if ix.filter == nil {
+		return false
+	}
+	add := func(k Kind, s string, fold uint64) {
+		b.ps[b.n] = probe{h: ix.hk.sum(k, s, fold), s: s, q: q, kind: k}
+		b.n++
+	}
+	switch k {
+	case IPv4:
+		if !ipv4Chars(value) {
+			return false
+		}
+		add(IPv4, value, 0)
+		return true
+	case Domain:
+		labels, ok := plainDomain(value)
+		if !ok || labels > maxDomainProbes {
+			return false // very deep names go one at a time
+		}
+		for s := value; ; labels-- {
+			if ix.domainLabels&(1<<min(labels, 63)) != 0 {
+				add(Domain, s, 0)
+			}
+			if ix.domainLabels&(1<<min(labels, 63)-1) == 0 {
+				return true
+			}
+			i := strings.IndexByte(s, '.')
+			if i < 0 {
+				return true
+			}
+			s = s[i+1:]
+		}
+	case URL:
+		if !canonicalURL(value) {
+			return false
+		}
+		add(URL, value, 0)
+		return true
+	case MD5, SHA1, SHA256, SHA512:
+		if len(value) != 2*k.hashLen() {
+			return false
+		}
+		add(k, value, hex8)
+		return true
+	}
+	return false
+}
+
+// runProbes looks up the b.n probes of b in rounds, each issuing the
+// memory reads of every probe before any result is used: the filter
+// words, then the bucket offsets of the probes that passed, then the
+// first lines of those buckets; then it searches the buckets, now in
+// cache. The reads of a round depend only on what the round before
+// computed, so the processor overlaps them.
+func (ix *Index) runProbes(b *batcher, qs []Query, found func(q int, h hit)) {
+	ps := b.ps[:b.n]
+	if len(ps) == 0 {
+		return
+	}
+	words := ix.filter.words
+	nw := uint64(len(words))
+	pass := 0
+	for i := range ps {
+		p := &ps[i]
+		m := bloomMask(p.h)
+		p.ok = words[(p.h>>32)*nw>>32]&m == m
+		if p.ok {
+			pass++
+		}
+	}
+	if pass == 0 {
+		return
+	}
+	nb := len(ix.buckets)
+	recs := ix.recs
+	for i := range ps {
+		if p := &ps[i]; p.ok {
+			bi := bucketOf(p.h, nb)
+			p.at = ix.buckets[bi]
+			p.end = uint32(len(recs))
+			if bi+1 < nb {
+				p.end = min(ix.buckets[bi+1], p.end)
+			}
+		}
+	}
+	var t byte
+	for i := range ps {
+		if p := &ps[i]; p.ok {
+			// the bucket's lines (up to six, as search touches them)
+			for a := p.at &^ 63; a < p.end && a < p.at+6*64; a += 64 {
+				t |= recs[max(a, p.at)]
+			}
+		}
+	}
+	if t == 0xff && recs[0] != 0 {
+		return // never: recs[0] is 0; the reads feed only this branch
+	}
+	for i := range ps {
+		p := &ps[i]
+		if !p.ok {
+			continue
+		}
+		var canon []byte
+		var buf [64]byte
+		switch p.kind {
+		case IPv4:
+			a, ok := parseIPv4(p.s)
+			if !ok {
+				continue
+			}
+			canon = append(buf[:0], a[:]...)
+		case MD5, SHA1, SHA256, SHA512:
+			n := p.kind.hashLen()
+			if !decodeHex(buf[:n], p.s) {
+				continue
+			}
+			canon = buf[:n]
+		default:
+			canon = bytesOf(p.s)
+		}
+		v, ok := ix.searchAt(p.at, tagOf(p.h, nb), p.kind, canon)
+		if !ok {
+			continue
+		}
+		h := hit{v: v}
+		if value := qs[p.q].Value; p.kind == Domain && len(p.s) != len(value) {
+			h.matched = p.s
+		}
+		found(int(p.q), h)
+	}
+}
