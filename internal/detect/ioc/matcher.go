@@ -135,6 +135,7 @@ func NewMatcher(ix *Index, cfg Config, s *Suppressor) *Matcher {
 	}
 	m := &Matcher{fields: compile(cfg), suppressor: s, now: time.Now}
 	m.collect = func(q int, h hit) { m.found = append(m.found, qhit{q, h}) }
+	m.hitBuf = make([]hit, 0, 8) // lookupBatch's scratch for the slow paths
 	m.index.Store(ix)
 	return m
 }
