@@ -3,9 +3,11 @@
 // their inbox collections here, and pushes to each peer what the sharing
 // policy (package policy) lets it have, in priority order, within a
 // bandwidth budget, with pages that adapt to the link. Every decision is
-// recorded; cursors, origins and opened bundles are durable
-// (store.Federation), so a node killed at any moment resumes with no gap and
-// no duplicate. Offline transfer goes through sealed bundles (SealFor,
+// recorded, except the two a mesh makes for most records, which are
+// counted in the peer's State instead: not sent back where it came from
+// (no echo) and not relayed over a pruned relay tree (relay.go). Cursors,
+// origins and opened bundles are durable (store.Federation), so a node
+// killed at any moment resumes with no gap and no duplicate. Offline transfer goes through sealed bundles (SealFor,
 // OpenBundle); Explain answers why an object went, or not, to a peer.
 //
 // Receiving. Objects come from a peer in one of three ways, all validated
@@ -127,10 +129,14 @@ type State struct {
 	// Received, Sent, Denied and Refused count object versions: stored from
 	// the peer, pushed to it, withheld by policy, refused from it.
 	Received, Sent, Denied, Refused int64
-	// Skipped counts versions the policy allowed but that were not
-	// relayed, as the peer gets their creator's objects from another
-	// neighbour; Prunes and Grafts how often a relay tree stopped and
-	// started again over this link (relay.go).
+	// NoEcho counts versions not sent back to the peer they came from
+	// (the policy's no-echo rule, checked first and not logged one by one).
+	NoEcho int64
+	// Skipped counts routine versions not relayed, as the peer gets their
+	// creator's objects from another neighbour (not decided by the policy
+	// nor logged one by one: a probe or a resend is decided when it goes);
+	// Prunes and Grafts how often a relay tree stopped and started again
+	// over this link (relay.go).
 	Skipped, Prunes, Grafts int64
 	PageSize                int
 }

@@ -331,6 +331,16 @@ type outgoing struct {
 	raw      json.RawMessage // as sent (redacted); nil when denied
 }
 
+// echoes says whether a record came from the peer (among others): the
+// policy's no-echo rule withholds it, whatever else it says.
+func (s *Syncer) echoes(ctx context.Context, p *peer, r store.Record) (bool, error) {
+	origins, err := s.origins(ctx, r.Object.ID, r.Object.Version())
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(origins, p.cfg.Name), nil
+}
+
 // decide runs the policy on one record for one peer and prepares what
 // would be sent.
 func (s *Syncer) decide(ctx context.Context, p *peer, r store.Record) (outgoing, error) {
@@ -403,10 +413,10 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 	var (
 		send    []outgoing
 		meta    []sendMeta // of send
-		denied  []outgoing // and skipped
+		denied  []outgoing
 		handled []store.Record
 		bytes   int
-		skipped int
+		echoed  int
 		inPage  = map[string]int{} // records of each relay tree in this page
 	)
 	now := s.now()
@@ -419,10 +429,36 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 			break
 		}
 		m := sendMeta{resend: c.resend, probe: c.probe}
+		// No echo, checked before the rest of the policy (it is its first
+		// rule after the relation) and counted, not logged one by one: a
+		// mesh brings most records back from some peer.
+		echo, err := s.echoes(ctx, p, c.rec)
+		if err != nil {
+			return err
+		}
+		if echo {
+			if c.probe && c.pri.class > 0 {
+				// The peer sent it here: it holds it.
+				p.learn(coll, s.treeOf(ctx, c.rec, c.pri), true, true, true, now)
+			}
+			handled = append(handled, c.rec)
+			echoed++
+			continue
+		}
 		if c.pri.class > 0 { // urgent records always go
 			m.tree = s.treeOf(ctx, c.rec, c.pri)
 			if !c.resend && p.piloting(coll, m.tree, inPage[m.tree]) {
 				continue // waits for the answer on the tree's first records
+			}
+			if !c.resend {
+				inPage[m.tree]++
+				// A record of a pruned tree is skipped before the policy
+				// decides on it and counted, not logged: a probe or a
+				// resend is decided when it goes.
+				if p.step(coll, m.tree, c.rec, now) == stepSkip {
+					handled = append(handled, c.rec)
+					continue
+				}
 			}
 		}
 		o, err := s.decide(ctx, p, c.rec)
@@ -432,15 +468,6 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 		if o.raw == nil {
 			denied = append(denied, o)
 			continue
-		}
-		if m.tree != "" && !c.resend {
-			inPage[m.tree]++
-			if p.step(coll, m.tree, keyOf(c.rec), now) == stepSkip {
-				o.decision = skipDecision(p, m.tree, o.decision)
-				denied = append(denied, o)
-				skipped++
-				continue
-			}
 		}
 		send = append(send, o)
 		meta = append(meta, m)
@@ -504,7 +531,10 @@ func (s *Syncer) pushPage(ctx context.Context, p *peer, coll string, cands []can
 		}
 		p.count(func(st *State) { st.Sent += int64(sent) })
 	}
-	p.count(func(st *State) { st.Denied += int64(len(denied) - skipped) })
+	p.count(func(st *State) {
+		st.Denied += int64(len(denied))
+		st.NoEcho += int64(echoed)
+	})
 	if err := s.o.Store.LogDecisions(ctx, log); err != nil {
 		return err
 	}

@@ -16,11 +16,17 @@ package federation
 //     The sender then stops relaying that creator's objects to that peer:
 //     the peer is on a shorter path of that creator's tree.
 //   - Skip. A pruned link does not carry the routine records of its tree;
-//     each is still decided by the policy, logged (action "skip") and
-//     remembered as skipped.
-//   - Probe and graft. One skipped record in probeEvery, and at least one
-//     every probeInterval while records are skipped, is sent anyway. If the
-//     peer answers that it held it, the prune stands; if not, the tree
+//     each is skipped before the policy decides on it (a probe or a resend
+//     is decided when it goes), counted in the peer's State (Skipped), not
+//     logged one by one, and remembered as skipped.
+//   - Probe and graft. While records are skipped, one of them is sent
+//     anyway every probe interval, once the peer had time to get it from
+//     its own tree: the probe age plus the time the record waited here
+//     before this link came to it (the link's lag, bounded: its tree
+//     parent is as loaded), so a tree slowed by load is not taken for a
+//     broken one. If the peer answers that it held it, the prune stands;
+//     if not, a second probe (of an older record) goes at once, and if the
+//     peer did not hold that one either, the tree
 //     broke (a cut link, a restarted neighbour, two prunes racing): the link
 //     is grafted back (eager again) and the records it skipped are sent.
 //
@@ -38,28 +44,36 @@ import (
 	"slices"
 	"time"
 
-	"github.com/shieldwall/shieldwall/internal/policy"
 	"github.com/shieldwall/shieldwall/internal/stix"
 	"github.com/shieldwall/shieldwall/internal/store"
 	"github.com/shieldwall/shieldwall/internal/taxii"
 )
 
-// ActionSkip is the decision log's action for a record the policy allowed
-// but that was not relayed, as the peer reported getting its creator's
-// objects from another neighbour; RuleRelay its rule.
+// ActionSkip and RuleRelay are the action and rule of the decision rows
+// that earlier versions logged for every record not relayed over a pruned
+// link (as the peer got its creator's objects from another neighbour);
+// such records are now counted in State.Skipped instead, and old rows may
+// still be in a node's decision log.
 const (
 	ActionSkip = "skip"
 	RuleRelay  = "relay"
 )
 
 // Probing of pruned links (Options.RelayProbe, the probe age A, default
-// 60 s): every A/2 while a tree skips, the newest record it skipped at
-// least A ago (time for the peer's own tree to deliver it) is sent as a
-// probe, on a page that goes anyway, or alone after 2A on an idle link.
-// When the peer held it, the records skipped more than A before it are
-// forgotten (delivered by then); when not, the tree is grafted back.
+// 60 s): every A/2 while a tree skips, the newest skipped record that is
+// due is sent as a probe, on a page that goes anyway, or alone after 2A on
+// an idle link. A record is due A plus its lag (how long it waited here,
+// from its arrival to its skip, at most maxLagFactor × A) after it was
+// skipped: time for the peer's own tree to deliver it, however loaded the
+// alliance is. When the peer held it, the records skipped more than A
+// before it are forgotten (delivered by then); when not, the next due
+// record is probed at once, and when the peer did not hold that one
+// either, the tree is grafted back.
 const (
 	defaultRelayProbe = 60 * time.Second
+	// maxLagFactor bounds the lag counted for a probe to that many probe
+	// ages, so a repair waits at most (1 + maxLagFactor) × A.
+	maxLagFactor = 5
 	// maxSkipped bounds the skipped records remembered per tree: past it,
 	// the link is grafted back (and those records sent) instead.
 	maxSkipped = 50000
@@ -68,8 +82,8 @@ const (
 type relayKey struct{ coll, tree string }
 
 type skippedRec struct {
-	key recKey
-	at  time.Time
+	key     recKey
+	at, due time.Time // when skipped; when it may be probed
 }
 
 // relay is the state of one (push collection, tree) of a peer: unknown
@@ -80,6 +94,7 @@ type relay struct {
 	skipped   []skippedRec // in skip order
 	lastProbe time.Time
 	probed    time.Time // when the record of the last probe was skipped
+	missed    bool      // the peer did not hold the last probe
 }
 
 // resendItem is a record behind the push cursor to send again: a probe,
@@ -129,7 +144,7 @@ func (p *peer) piloting(coll, tree string, inPage int) bool {
 
 // step says whether a routine record of tree, allowed by the policy, goes
 // to the peer now.
-func (p *peer) step(coll, tree string, k recKey, now time.Time) relayStep {
+func (p *peer) step(coll, tree string, rec store.Record, now time.Time) relayStep {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := p.relays[relayKey{coll, tree}]
@@ -140,7 +155,8 @@ func (p *peer) step(coll, tree string, k recKey, now time.Time) relayStep {
 		p.graftLocked(coll, tree, r)
 		return stepSend
 	}
-	r.skipped = append(r.skipped, skippedRec{key: k, at: now})
+	lag := min(max(0, now.Sub(rec.DateAdded)), maxLagFactor*p.probeAge)
+	r.skipped = append(r.skipped, skippedRec{key: keyOf(rec), at: now, due: now.Add(p.probeAge + lag)})
 	p.st.Skipped++
 	return stepSkip
 }
@@ -166,11 +182,20 @@ func (p *peer) learn(coll, tree string, probe, resend, held bool, now time.Time)
 			p.st.Prunes++
 		}
 		if probe {
+			r.missed = false
 			cut := r.probed.Add(-p.probeAge)
 			r.skipped = slices.DeleteFunc(r.skipped, func(sk skippedRec) bool { return sk.at.Before(cut) })
 		}
 	case !held && probe && r.pruned:
-		p.graftLocked(coll, tree, r)
+		// The probe itself is delivered now; one miss may be a tree
+		// slower than the probe allowed for, two in a row a broken one.
+		// The next probe, of an older record, goes at once.
+		if r.missed {
+			r.missed = false
+			p.graftLocked(coll, tree, r)
+		} else {
+			r.missed, r.lastProbe = true, time.Time{}
+		}
 	}
 }
 
@@ -193,8 +218,7 @@ func (p *peer) graftLocked(coll, tree string, r *relay) {
 }
 
 // dueProbes queues, for every pruned tree of coll not probed for
-// probeInterval, the newest record it skipped at least probeAge ago as a
-// probe (after a probe of a later one, none). Probes ride on pages that go
+// probeAge/2, the newest skipped record that is due as a probe. Probes ride on pages that go
 // anyway (busy: other records wait); on an idle link one goes alone only
 // after idleProbe.
 func (p *peer) dueProbes(coll string, now time.Time, busy bool) {
@@ -208,13 +232,11 @@ func (p *peer) dueProbes(coll string, now time.Time, busy bool) {
 		if k.coll != coll || !r.pruned || len(r.skipped) == 0 || now.Sub(r.lastProbe) < wait {
 			continue
 		}
-		aged := now.Add(-p.probeAge)
 		j := -1
 		for i, sk := range r.skipped {
-			if sk.at.After(aged) {
-				break
+			if !sk.due.After(now) {
+				j = i
 			}
-			j = i
 		}
 		if j < 0 {
 			continue
@@ -319,13 +341,6 @@ func heldIn(st taxii.Status) map[string]bool {
 		}
 	}
 	return held
-}
-
-// skipDecision is the logged decision of a skipped record.
-func skipDecision(p *peer, tree string, d policy.Decision) policy.Decision {
-	return policy.Decision{Action: ActionSkip, Rule: RuleRelay, Strip: d.Strip,
-		Reason: fmt.Sprintf("policy %s (%s: %s); not relayed: %s reported objects of %s as already held from another neighbour",
-			d.Action, d.Rule, d.Reason, p.cfg.Name, tree)}
 }
 
 // Held says which of objs, posted into the local collection collID, this

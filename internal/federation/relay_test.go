@@ -85,7 +85,8 @@ func publish(t *testing.T, o *objs, n *node, k int, round int) {
 
 // TestRelayTreesPrune: over a mesh, a link whose peer reports a creator's
 // objects as held from elsewhere stops relaying them, every node still
-// holds everything once, and the records withheld are logged as skipped.
+// holds everything once, and the records withheld are counted as skipped,
+// not logged one by one.
 func TestRelayTreesPrune(t *testing.T) {
 	a, b, c, d := diamond(t)
 	nodes := []*node{a, b, c, d}
@@ -134,8 +135,8 @@ func TestRelayTreesPrune(t *testing.T) {
 			before = ds[len(ds)-1].Seq
 		}
 	}
-	if int64(skips) != st.Skipped {
-		t.Errorf("%d skip decisions logged, %d counted", skips, st.Skipped)
+	if skips != 0 {
+		t.Errorf("%d skip decisions logged; skipped records are counted (%d), not logged one by one", skips, st.Skipped)
 	}
 }
 
@@ -170,7 +171,11 @@ func TestRelayTreeGraftsWhenCut(t *testing.T) {
 	}
 	cut := map[string]bool{tree.name + "→d": true}
 	publish(t, o, a, 10, 9)
-	syncPasses(t, nodes, cut, 60*time.Millisecond)
+	// A graft takes two probes the peer did not hold, each waiting for
+	// the probe age: sync until d converges, for at most 60 probe ages.
+	for deadline := time.Now().Add(3 * time.Second); len(d.holdings(t)) < 40 && time.Now().Before(deadline); {
+		syncPasses(t, nodes, cut, 60*time.Millisecond)
+	}
 	if got := len(d.holdings(t)); got != 40 {
 		t.Errorf("d holds %d of 40 with %s→d cut", got, tree.name)
 	}

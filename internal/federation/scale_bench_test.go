@@ -285,7 +285,7 @@ type linkTotals struct {
 	bodySent                        int64
 	requests, retries, failures     int64
 	sent, received, denied, refused int64
-	skipped, prunes, grafts         int64
+	noEcho, skipped, prunes, grafts int64
 }
 
 func totals(nodes []*node) linkTotals {
@@ -305,6 +305,7 @@ func totals(nodes []*node) linkTotals {
 			lt.received += st.Received
 			lt.denied += st.Denied
 			lt.refused += st.Refused
+			lt.noEcho += st.NoEcho
 			lt.skipped += st.Skipped
 			lt.prunes += st.Prunes
 			lt.grafts += st.Grafts
@@ -455,9 +456,9 @@ func runScale(t *testing.T, kind string) {
 	t.Logf("wire: %d B TCP payload (%.2fx floor), %d B bodies as sent (%.2fx floor), %d B bodies uncompressed; %d requests (%.0f B of headers and envelopes per request over the bodies), %d retries, %d failed calls",
 		tcp, float64(tcp)/float64(floor), lt.bodyWire, float64(lt.bodyWire)/float64(floor), lt.bodyRaw,
 		lt.requests, float64(tcp-lt.bodyWire)/float64(max(1, lt.requests)), lt.retries, lt.failures)
-	t.Logf("objects: %d sent (%.2f pushes per delivery), %d stored from peers (%d needed, %.2fx), %d denied, %d refused; relay trees: %d skipped, %d prunes, %d grafts",
+	t.Logf("objects: %d sent (%.2f pushes per delivery), %d stored from peers (%d needed, %.2fx), %d denied, %d refused, %d not echoed; relay trees: %d skipped, %d prunes, %d grafts",
 		lt.sent, float64(lt.sent)/float64(int64(nObjs)*int64(nNodes-1)), lt.received, int64(nObjs)*int64(nNodes-1),
-		float64(lt.received)/float64(int64(nObjs)*int64(nNodes-1)), lt.denied, lt.refused, lt.skipped, lt.prunes, lt.grafts)
+		float64(lt.received)/float64(int64(nObjs)*int64(nNodes-1)), lt.denied, lt.refused, lt.noEcho, lt.skipped, lt.prunes, lt.grafts)
 	errs := map[string]int{}
 	for _, nd := range nodes {
 		for _, st := range nd.syncer.States() {
