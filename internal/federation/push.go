@@ -558,7 +558,7 @@ var errGather = errors.New("gathering a larger page")
 // a link with a bandwidth: a page compresses far better when it is larger
 // (each carries the JSON structure again, and its own envelope, headers and
 // answer), and a flood over a mesh trickles in small batches.
-const gatherFor = 5 * time.Second
+const gatherFor = 10 * time.Second
 
 // gathers says whether a page is better held back: a routine one, on a link
 // with a bandwidth, expected to fill less than its wire budget, whose
