@@ -19,7 +19,7 @@ var (
 	descBytes = prometheus.NewDesc("shieldwall_federation_peer_bytes_total",
 		"Bytes on the wire with the peer (compressed).", []string{"peer", "direction"}, nil)
 	descObjects = prometheus.NewDesc("shieldwall_federation_peer_objects_total",
-		"Object versions by outcome: received from, sent to, denied to (policy), refused from the peer.", []string{"peer", "outcome"}, nil)
+		"Object versions by outcome: received from, sent to, denied to (policy), refused from the peer; not sent back to the peer they came from (no_echo); not relayed over a pruned relay tree (skipped).", []string{"peer", "outcome"}, nil)
 	descFailures = prometheus.NewDesc("shieldwall_federation_peer_consecutive_failures",
 		"Syncs with the peer that failed in a row.", []string{"peer"}, nil)
 )
@@ -50,7 +50,8 @@ func (m metrics) Collect(ch chan<- prometheus.Metric) {
 		for _, o := range []struct {
 			name string
 			v    int64
-		}{{"received", st.Received}, {"sent", st.Sent}, {"denied", st.Denied}, {"refused", st.Refused}} {
+		}{{"received", st.Received}, {"sent", st.Sent}, {"denied", st.Denied}, {"refused", st.Refused},
+			{"no_echo", st.NoEcho}, {"skipped", st.Skipped}} {
 			ch <- prometheus.MustNewConstMetric(descObjects, prometheus.CounterValue, float64(o.v), st.Peer, o.name)
 		}
 		ch <- prometheus.MustNewConstMetric(descFailures, prometheus.GaugeValue, float64(st.ConsecutiveFailures), st.Peer)

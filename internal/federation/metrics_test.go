@@ -45,11 +45,13 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]float64{
-		"shieldwall_federation_peer_link,peer=b,state=connected":         1,
-		"shieldwall_federation_peer_link,peer=b,state=cut":               0,
-		"shieldwall_federation_peer_objects_total,outcome=sent,peer=b":   1,
-		"shieldwall_federation_peer_objects_total,outcome=denied,peer=b": 1,
-		"shieldwall_federation_peer_lag_objects,peer=b":                  0,
+		"shieldwall_federation_peer_link,peer=b,state=connected":          1,
+		"shieldwall_federation_peer_link,peer=b,state=cut":                0,
+		"shieldwall_federation_peer_objects_total,outcome=sent,peer=b":    1,
+		"shieldwall_federation_peer_objects_total,outcome=denied,peer=b":  1,
+		"shieldwall_federation_peer_lag_objects,peer=b":                   0,
+		"shieldwall_federation_peer_objects_total,outcome=no_echo,peer=b": 0,
+		"shieldwall_federation_peer_objects_total,outcome=skipped,peer=b": 0,
 	} {
 		if v, ok := got[key]; !ok || v != want {
 			t.Errorf("metric %s = %v (present %v), want %v", key, v, ok, want)
