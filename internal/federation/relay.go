@@ -25,10 +25,9 @@ package federation
 //     before this link came to it (the link's lag, bounded: its tree
 //     parent is as loaded), so a tree slowed by load is not taken for a
 //     broken one. If the peer answers that it held it, the prune stands;
-//     if not, a second probe (of an older record) goes at once, and if the
-//     peer did not hold that one either, the tree
-//     broke (a cut link, a restarted neighbour, two prunes racing): the link
-//     is grafted back (eager again) and the records it skipped are sent.
+//     if not, the tree broke (a cut link, a restarted neighbour, two
+//     prunes racing): the link is grafted back (eager again) and the
+//     records it skipped are sent.
 //
 // Urgent records (priority class 0 or less: marking-definitions,
 // revocations, critical indicators) are never skipped. Skipping only ever
@@ -66,9 +65,8 @@ const (
 // from its arrival to its skip, at most maxLagFactor × A) after it was
 // skipped: time for the peer's own tree to deliver it, however loaded the
 // alliance is. When the peer held it, the records skipped more than A
-// before it are forgotten (delivered by then); when not, the next due
-// record is probed at once, and when the peer did not hold that one
-// either, the tree is grafted back.
+// before it are forgotten (delivered by then); when not, the tree is
+// grafted back.
 const (
 	defaultRelayProbe = 60 * time.Second
 	// maxLagFactor bounds the lag counted for a probe to that many probe
@@ -94,7 +92,6 @@ type relay struct {
 	skipped   []skippedRec // in skip order
 	lastProbe time.Time
 	probed    time.Time // when the record of the last probe was skipped
-	missed    bool      // the peer did not hold the last probe
 }
 
 // resendItem is a record behind the push cursor to send again: a probe,
@@ -182,20 +179,16 @@ func (p *peer) learn(coll, tree string, probe, resend, held bool, now time.Time)
 			p.st.Prunes++
 		}
 		if probe {
-			r.missed = false
 			cut := r.probed.Add(-p.probeAge)
 			r.skipped = slices.DeleteFunc(r.skipped, func(sk skippedRec) bool { return sk.at.Before(cut) })
 		}
 	case !held && probe && r.pruned:
-		// The probe itself is delivered now; one miss may be a tree
-		// slower than the probe allowed for, two in a row a broken one.
-		// The next probe, of an older record, goes at once.
-		if r.missed {
-			r.missed = false
-			p.graftLocked(coll, tree, r)
-		} else {
-			r.missed, r.lastProbe = true, time.Time{}
-		}
+		// The tree broke (the probe waited for its lag, so a slow tree is
+		// not taken for a broken one). A second, older probe before
+		// grafting was tried and is wrong: when the tree broke after the
+		// older record, that probe is held, the prune stands and the
+		// records skipped since the break go one probe at a time.
+		p.graftLocked(coll, tree, r)
 	}
 }
 
