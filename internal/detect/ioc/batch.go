@@ -70,11 +70,12 @@ func (ix *Index) ContainsBatch(qs []Query, out []bool) {
 
 // lookupBatch calls found for every hit of every query of qs, in no
 // particular order (a query may hit several times: a domain and its
-// parents, an address and its network). scratch is a buffer for the slow
-// paths. The caller keeps ix alive.
-func (ix *Index) lookupBatch(b *batcher, qs []Query, found func(q int, h hit), scratch []hit) {
+// parents, an address and its network). scratch is a buffer for the
+// queries looked up the single way; lookupBatch returns it, grown as it
+// needed, for the next call. The caller keeps ix alive.
+func (ix *Index) lookupBatch(b *batcher, qs []Query, found func(q int, h hit), scratch []hit) []hit {
 	if ix == nil || ix.filter == nil && ix.nets == nil {
-		return
+		return scratch
 	}
 	for start := 0; start < len(qs); start += batchSize {
 		end := min(start+batchSize, len(qs))
@@ -105,6 +106,7 @@ func (ix *Index) lookupBatch(b *batcher, qs []Query, found func(q int, h hit), s
 		}
 		ix.runProbes(b, qs, found)
 	}
+	return scratch
 }
 
 // addProbes adds the probes of a query in its usual form (what lookup

@@ -110,8 +110,8 @@ type Matcher struct {
 	events, hits, alerts, expired, suppressed atomic.Uint64
 
 	// scratch; Process runs on one goroutine at a time
-	hitBuf  []hit
 	b       batcher  // the probes of an event's look-ups
+	hitBuf  []hit    // lookupBatch's scratch
 	names   []string // the field of each look-up of the event being processed
 	qs      []Query  // the look-ups, for lookupBatch
 	found   []qhit   // the hits of the batch
@@ -135,7 +135,6 @@ func NewMatcher(ix *Index, cfg Config, s *Suppressor) *Matcher {
 	}
 	m := &Matcher{fields: compile(cfg), suppressor: s, now: time.Now}
 	m.collect = func(q int, h hit) { m.found = append(m.found, qhit{q, h}) }
-	m.hitBuf = make([]hit, 0, 8) // lookupBatch's scratch for the slow paths
 	m.index.Store(ix)
 	return m
 }
@@ -183,9 +182,8 @@ func (m *Matcher) Process(ctx context.Context, ev *event.Event, emit detect.Emit
 	if len(m.qs) == 0 {
 		return nil
 	}
-	m.hitBuf = m.hitBuf[:0]
-	ix.lookupBatch(&m.b, m.qs, m.collect, m.hitBuf)
-	runtime.KeepAlive(ix)
+	defer runtime.KeepAlive(ix) // its arrays may be mapped outside the heap (Index.place)
+	m.hitBuf = ix.lookupBatch(&m.b, m.qs, m.collect, m.hitBuf)
 	if len(m.found) == 0 {
 		return nil
 	}
@@ -199,7 +197,6 @@ func (m *Matcher) Process(ctx context.Context, ev *event.Event, emit detect.Emit
 		alerts = m.alert(ix, ev, m.found[i].q, m.found[i:j], alerts)
 		i = j
 	}
-	runtime.KeepAlive(ix) // its arrays may be mapped outside the heap (Index.place)
 	for _, a := range alerts {
 		m.alerts.Add(1)
 		emit(a)
