@@ -48,16 +48,6 @@ import (
 	"github.com/shieldwall/shieldwall/internal/taxii"
 )
 
-// ActionSkip and RuleRelay are the action and rule of the decision rows
-// that earlier versions logged for every record not relayed over a pruned
-// link (as the peer got its creator's objects from another neighbour);
-// such records are now counted in State.Skipped instead, and old rows may
-// still be in a node's decision log.
-const (
-	ActionSkip = "skip"
-	RuleRelay  = "relay"
-)
-
 // Probing of pruned links (Options.RelayProbe, the probe age A, default
 // 60 s): every A/2 while a tree skips, the newest skipped record that is
 // due is sent as a probe, on a page that goes anyway, or alone after 2A on
