@@ -34,24 +34,29 @@ const maxProbes = 4 * batchSize
 // that one query adds at most that many probes.
 const maxDomainProbes = 32
 
-// probe is one hash to look up for query q: s is the text hashed (a
-// domain or one of its parents, a URL, a dotted quad or the digits of a
-// digest), decoded to canonical bytes only when the filter lets it
-// through.
+// probe is one hash to look up for query q: the text hashed (a domain or
+// one of its parents, a URL, a dotted quad or the digits of a digest) is
+// qs[q].Value[off:], decoded to canonical bytes only when the filter lets
+// it through. It holds no pointer, so that filling a batch costs no write
+// barrier.
 type probe struct {
 	h    uint64
-	s    string
 	q    int32
+	off  int32
 	kind Kind
-	ok   bool   // the filter let h through
-	at   uint32 // the bucket's offset in recs
-	end  uint32 // where the next bucket starts
 }
 
 // batcher holds the probes of a batch look-up; the zero value is ready.
 type batcher struct {
 	ps [maxProbes]probe
 	n  int
+	// the probes the filter let through, and their buckets' offsets in
+	// recs and where the next buckets start
+	pass    [maxProbes]uint8
+	at, end [maxProbes]uint32
+	// the queries of the batch by kind, as offsets from its start
+	kinds  [numKinds]uint8
+	byKind [numKinds][batchSize]uint8
 }
 
 // ContainsBatch sets out[i] to whether qs[i] matches, as Contains(qs[i])
@@ -78,30 +83,44 @@ func (ix *Index) lookupBatch(b *batcher, qs []Query, found func(q int, h hit), s
 		return scratch
 	}
 	for start := 0; start < len(qs); start += batchSize {
-		end := min(start+batchSize, len(qs))
+		// The queries are taken kind by kind, so that the branches on
+		// kind and on the forms of each kind go the same way query after
+		// query.
+		clear(b.kinds[:])
+		for i, q := range qs[start:min(start+batchSize, len(qs))] {
+			k := q.Kind
+			if k >= numKinds {
+				k = KindInvalid
+			}
+			b.byKind[k][b.kinds[k]] = uint8(i)
+			b.kinds[k]++
+		}
 		b.n = 0
-		for i := start; i < end; i++ {
-			q := qs[i]
-			if !ix.addProbes(b, int32(i), q.Kind, q.Value) {
-				// not in a form hashed where it lies (or a network
-				// table to ask): one look-up, the single way
-				scratch = ix.lookup(scratch[:0], q.Kind, q.Value)
-				for _, h := range scratch {
-					found(i, h)
-				}
-			} else if q.Kind == IPv4 && ix.nets != nil {
-				// the exact address is probed with the batch, its
-				// networks here (the table is small and apart)
-				if a, ok := parseIPv4(q.Value); ok {
-					scratch = ix.lookupNet(scratch[:0], netip.AddrFrom4(a))
+		for k := range numKinds {
+			for _, j := range b.byKind[k][:b.kinds[k]] {
+				i := start + int(j)
+				v := qs[i].Value
+				if !ix.addProbes(b, int32(i), k, v) {
+					// not in a form hashed where it lies (or a network
+					// table to ask): one look-up, the single way
+					scratch = ix.lookup(scratch[:0], k, v)
 					for _, h := range scratch {
 						found(i, h)
 					}
+				} else if k == IPv4 && ix.nets != nil {
+					// the exact address is probed with the batch, its
+					// networks here (the table is small and apart)
+					if a, ok := parseIPv4(v); ok {
+						scratch = ix.lookupNet(scratch[:0], netip.AddrFrom4(a))
+						for _, h := range scratch {
+							found(i, h)
+						}
+					}
 				}
-			}
-			if b.n > maxProbes-maxDomainProbes {
-				ix.runProbes(b, qs, found)
-				b.n = 0
+				if b.n > maxProbes-maxDomainProbes {
+					ix.runProbes(b, qs, found)
+					b.n = 0
+				}
 			}
 		}
 		ix.runProbes(b, qs, found)
@@ -118,7 +137,8 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 		return false
 	}
 	add := func(k Kind, s string, fold uint64) {
-		b.ps[b.n] = probe{h: ix.hk.sum(k, s, fold), s: s, q: q, kind: k}
+		p := &b.ps[b.n]
+		p.h, p.q, p.off, p.kind = ix.hk.sum(k, s, fold), q, int32(len(value)-len(s)), k
 		b.n++
 	}
 	switch k {
@@ -174,74 +194,75 @@ func (ix *Index) runProbes(b *batcher, qs []Query, found func(q int, h hit)) {
 		return
 	}
 	words := ix.filter.words
-	nw := uint64(len(words))
-	pass := 0
+	np := 0
 	for i := range ps {
-		p := &ps[i]
-		m := bloomMask(p.h)
-		p.ok = words[(p.h>>32)*nw>>32]&m == m
-		if p.ok {
-			pass++
-		}
+		w1, w2, m1, m2 := filterAt(ps[i].h, len(words))
+		b.pass[np] = uint8(i)
+		np += b2i((words[w1]&m1^m1)|(words[w2]&m2^m2) == 0)
 	}
-	if pass == 0 {
+	if np == 0 {
 		return
 	}
+	pass := b.pass[:np]
 	nb := len(ix.buckets)
 	recs := ix.recs
-	for i := range ps {
-		if p := &ps[i]; p.ok {
-			bi := bucketOf(p.h, nb)
-			p.at = ix.buckets[bi]
-			p.end = uint32(len(recs))
-			if bi+1 < nb {
-				p.end = min(ix.buckets[bi+1], p.end)
-			}
+	for j, i := range pass {
+		bi := bucketOf(ps[i].h, nb)
+		b.at[j] = ix.buckets[bi]
+		b.end[j] = uint32(len(recs))
+		if bi+1 < nb {
+			b.end[j] = min(ix.buckets[bi+1], b.end[j])
 		}
 	}
 	var t byte
-	for i := range ps {
-		if p := &ps[i]; p.ok {
-			// the bucket's lines (up to six, as search touches them)
-			for a := p.at &^ 63; a < p.end && a < p.at+6*64; a += 64 {
-				t |= recs[max(a, p.at)]
-			}
+	for j := range pass {
+		// the bucket's lines (up to six, as search touches them)
+		at, end := b.at[j], b.end[j]
+		for a := at &^ 63; a < end && a < at+6*64; a += 64 {
+			t |= recs[max(a, at)]
 		}
 	}
 	if t == 0xff && recs[0] != 0 {
 		return // never: recs[0] is 0; the reads feed only this branch
 	}
-	for i := range ps {
+	for j, i := range pass {
 		p := &ps[i]
-		if !p.ok {
-			continue
-		}
+		value := qs[p.q].Value
+		s := value[p.off:]
 		var canon []byte
 		var buf [64]byte
 		switch p.kind {
 		case IPv4:
-			a, ok := parseIPv4(p.s)
+			a, ok := parseIPv4(s)
 			if !ok {
 				continue
 			}
 			canon = append(buf[:0], a[:]...)
 		case MD5, SHA1, SHA256, SHA512:
 			n := p.kind.hashLen()
-			if !decodeHex(buf[:n], p.s) {
+			if !decodeHex(buf[:n], s) {
 				continue
 			}
 			canon = buf[:n]
 		default:
-			canon = bytesOf(p.s)
+			canon = bytesOf(s)
 		}
-		v, ok := ix.searchAt(p.at, tagOf(p.h, nb), p.kind, canon)
+		v, ok := ix.searchAt(b.at[j], tagOf(p.h, nb), p.kind, canon)
 		if !ok {
 			continue
 		}
 		h := hit{v: v}
-		if value := qs[p.q].Value; p.kind == Domain && len(p.s) != len(value) {
-			h.matched = p.s
+		if p.kind == Domain && p.off != 0 {
+			h.matched = s
 		}
 		found(int(p.q), h)
 	}
+}
+
+// b2i is 1 for true and 0 for false, without a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -263,8 +263,8 @@ func TestBlockFilter(t *testing.T) {
 			fp++
 		}
 	}
-	if rate := float64(fp) / n; rate > 0.02 {
-		t.Errorf("false-positive rate %.4f at %d bits per key, want at most 0.02", rate, bitsPerKey)
+	if rate := float64(fp) / n; rate > 0.007 {
+		t.Errorf("false-positive rate %.4f at %d bits per key, want at most 0.007", rate, bitsPerKey)
 	} else {
 		t.Logf("false-positive rate %.4f at %d bits per key", rate, bitsPerKey)
 	}
