@@ -7,8 +7,9 @@
 // hash, the normalised text otherwise) and hashed to 64 bits (wyhash's core
 // with random keys per index, see hash.go) over the form a query is
 // usually written in: an IPv4 address as its dotted quad, a digest as its
-// hex digits, anything else as its canonical bytes. A register-blocked
-// Bloom filter over the hashes (10 bits a key, one 64-bit word a probe)
+// hex digits, anything else as its canonical bytes. A line-blocked
+// Bloom filter over the hashes (12 bits a key, two words of one cache line
+// a probe)
 // answers most misses before anything is parsed. Only when it says yes are
 // the bucket table and the records read. The records sit in one byte
 // array in buckets of about four by hash, each bucket starting with its
