@@ -437,25 +437,9 @@ var byteClass = func() (t [256]byte) {
 	return t
 }()
 
-// domainByte classifies the bytes of a canonical ASCII domain for
-// plainDomain: 0 for a lower-case letter, digit, '-', '_' or '*', 1 for a
-// dot, 0x100 for anything else. Read-only.
-var domainByte = func() (t [256]uint16) {
-	for i := range t {
-		switch {
-		case byteClass[i]&clsDomain != 0:
-		case i == '.':
-			t[i] = 1
-		default:
-			t[i] = 0x100
-		}
-	}
-	return t
-}()
-
 // plainDomain reports whether s is already a canonical ASCII domain (what
 // appendDomain would return unchanged) and how many labels it has. Domains
-// up to 63 bytes, nearly all, are checked without a branch a byte.
+// up to 63 bytes, nearly all, are checked in one block (plainDomainBlock).
 func plainDomain(s string) (labels int, ok bool) {
 	n := len(s)
 	if n == 0 || n > 63 {
@@ -464,18 +448,7 @@ func plainDomain(s string) (labels int, ok bool) {
 		}
 		return strings.Count(s, ".") + 1, true
 	}
-	var sum, twice uint16
-	prev := uint16(1) // as if after a dot: catches a leading one
-	for i := 0; i < n; i++ {
-		c := domainByte[s[i]]
-		sum += c
-		twice |= c & prev // two dots in a row
-		prev = c
-	}
-	if sum >= 0x100 || twice|prev&1 != 0 {
-		return 0, false // a bad byte, an empty label or a trailing dot
-	}
-	return int(sum) + 1, true
+	return plainDomainBlock(s)
 }
 
 // canonicalDomain reports whether s is already a canonical ASCII domain:
@@ -533,19 +506,40 @@ func digitsOrDots(w uint64) bool {
 
 // canonicalURL reports whether s is already what appendURL would return:
 // lower-case scheme and host, no user, port, fragment or percent-escape,
-// a path present and nothing to escape.
+// a path present and nothing to escape. http and https, nearly every URL,
+// are recognised with one compare, the rest a byte at a time.
 func canonicalURL(s string) bool {
-	if len(s) > maxValueLen {
+	n := len(s)
+	if n > maxValueLen {
 		return false
 	}
 	i := 0
-	for i < len(s) && byteClass[s[i]]&clsScheme != 0 {
-		i++
+	if n >= 9 {
+		switch w := binary.LittleEndian.Uint64(bytesOf(s)); {
+		case w&0x00ffffffffffffff == 0x002f2f3a70747468: // "http://"
+			i = 7
+		case w == 0x2f2f3a7370747468: // "https://"
+			i = 8
+		}
 	}
-	if i == 0 || s[0] < 'a' || !strings.HasPrefix(s[i:], "://") {
-		return false
+	if i == 0 {
+		for i < n && byteClass[s[i]]&clsScheme != 0 {
+			i++
+		}
+		if i == 0 || s[0] < 'a' || !strings.HasPrefix(s[i:], "://") {
+			return false
+		}
+		i += 3
 	}
-	i += 3
+	if i <= 8 {
+		return canonicalURLBlocks(s, i)
+	}
+	return canonicalURLSlow(s, i)
+}
+
+// canonicalURLSlow is canonicalURL once the scheme and "://" end at i, a
+// byte at a time.
+func canonicalURLSlow(s string, i int) bool {
 	host := i
 	for i < len(s) && byteClass[s[i]]&clsHost != 0 {
 		i++
