@@ -85,18 +85,19 @@ func classifyGo(p *[64]byte, t *classTables, c byte) (m1, m2, eq uint64) {
 	return m1, m2, eq
 }
 
-// classBlock is classify64 of the first 64 bytes at s; bits at and past
-// len(s) mean nothing and the caller masks them off (lowBits). It reads
-// past the end of a shorter s only within the page of its first byte,
-// which is mapped; near a page end it copies s first.
-func classBlock(s string, t *classTables, c byte) (m1, m2, eq uint64) {
-	p := unsafe.StringData(s)
-	if len(s) < 64 && uintptr(unsafe.Pointer(p))&4095 > 4096-64 {
-		var buf [64]byte
-		copy(buf[:], s)
-		return classify64(&buf, t, c)
-	}
-	return classify64((*[64]byte)(unsafe.Pointer(p)), t, c)
+// classCopy is classify64 of s (shorter than 64 bytes) copied into a
+// block: for a string that ends near a page end, whose block would read
+// past the page.
+func classCopy(s string, t *classTables, c byte) (m1, m2, eq uint64) {
+	var buf [64]byte
+	copy(buf[:], s)
+	return classify64(&buf, t, c)
+}
+
+// nearPageEnd reports whether the 64 bytes from the start of s, shorter
+// than 64, would run past the page of its first byte.
+func nearPageEnd(s string) bool {
+	return len(s) < 64 && uintptr(unsafe.Pointer(unsafe.StringData(s)))&4095 > 4096-64
 }
 
 // lowBits is a mask of the n low bits, 0 <= n <= 64.
@@ -105,20 +106,6 @@ func lowBits(n int) uint64 {
 		return ^uint64(0)
 	}
 	return 1<<n - 1
-}
-
-// plainDomainBlock is plainDomain for 1 <= len(s) <= 63: one block, the
-// dots located and counted from their mask.
-func plainDomainBlock(s string) (labels int, ok bool) {
-	n := len(s)
-	in, _, dots := classBlock(s, domainClasses, '.')
-	all := lowBits(n)
-	dots &= all
-	// a bad byte, a leading or trailing dot, or two in a row
-	if in&all != all || dots&(1|1<<(n-1)|dots>>1) != 0 {
-		return 0, false
-	}
-	return bits.OnesCount64(dots) + 1, true
 }
 
 // canonicalURLBlocks is canonicalURL once the scheme and "://" are known

@@ -439,7 +439,7 @@ var byteClass = func() (t [256]byte) {
 
 // plainDomain reports whether s is already a canonical ASCII domain (what
 // appendDomain would return unchanged) and how many labels it has. Domains
-// up to 63 bytes, nearly all, are checked in one block (plainDomainBlock).
+// up to 63 bytes, nearly all, are checked in one block (classBlock).
 func plainDomain(s string) (labels int, ok bool) {
 	n := len(s)
 	if n == 0 || n > 63 {
@@ -448,7 +448,15 @@ func plainDomain(s string) (labels int, ok bool) {
 		}
 		return strings.Count(s, ".") + 1, true
 	}
-	return plainDomainBlock(s)
+	// one block, the dots located and counted from their mask
+	in, _, dots := classBlock(s, domainClasses, '.')
+	all := lowBits(n)
+	dots &= all
+	// a bad byte, a leading or trailing dot, or two in a row
+	if in&all != all || dots&(1|1<<(n-1)|dots>>1) != 0 {
+		return 0, false
+	}
+	return bits.OnesCount64(dots) + 1, true
 }
 
 // canonicalDomain reports whether s is already a canonical ASCII domain:
