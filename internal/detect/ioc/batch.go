@@ -194,15 +194,9 @@ func (ix *Index) runProbes(b *batcher, qs []Query, found func(q int, h hit)) {
 		return
 	}
 	words := ix.filter.words
-	np, nl := 0, uint64(len(words)/lineWords)
+	np := 0
 	for i := range ps {
-		// filterAt, by hand: it is over the inlining budget
-		h := ps[i].h
-		line := int((h>>32)*nl>>32) * lineWords
-		g := h * 0x9E3779B97F4A7C15
-		w1, w2 := line+int(g&7), line+int(g>>3&7)
-		m1 := uint64(1)<<(g>>6&63) | 1<<(g>>12&63) | 1<<(g>>18&63)
-		m2 := uint64(1)<<(g>>36&63) | 1<<(g>>42&63) | 1<<(g>>48&63)
+		w1, w2, m1, m2 := filterAt(ps[i].h, len(words))
 		b.pass[np] = uint8(i)
 		np += b2i((words[w1]&m1^m1)|(words[w2]&m2^m2) == 0)
 	}

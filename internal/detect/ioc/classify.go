@@ -85,6 +85,17 @@ func classifyGo(p *[64]byte, t *classTables, c byte) (m1, m2, eq uint64) {
 	return m1, m2, eq
 }
 
+// classBlock is classify64 of the first 64 bytes at s; bits at and past
+// len(s) mean nothing and the caller masks them off (lowBits). It reads
+// past the end of a shorter s only within the page of its first byte,
+// which is mapped; near a page end it copies s first.
+func classBlock(s string, t *classTables, c byte) (m1, m2, eq uint64) {
+	if nearPageEnd(s) {
+		return classCopy(s, t, c)
+	}
+	return classify64((*[64]byte)(unsafe.Pointer(unsafe.StringData(s))), t, c)
+}
+
 // classCopy is classify64 of s (shorter than 64 bytes) copied into a
 // block: for a string that ends near a page end, whose block would read
 // past the page.

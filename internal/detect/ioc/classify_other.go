@@ -2,19 +2,6 @@
 
 package ioc
 
-import "unsafe"
-
-// classBlock is classify64 of the first 64 bytes at s; bits at and past
-// len(s) mean nothing and the caller masks them off (lowBits). It reads
-// past the end of a shorter s only within the page of its first byte,
-// which is mapped; near a page end it copies s first.
-func classBlock(s string, t *classTables, c byte) (m1, m2, eq uint64) {
-	if nearPageEnd(s) {
-		return classCopy(s, t, c)
-	}
-	return classifyGo((*[64]byte)(unsafe.Pointer(unsafe.StringData(s))), t, c)
-}
-
 // classify64 sets bit i of m1 (m2) when p[i] is in class 1 (2) of t and
 // bit i of eq when p[i] == c, for the 64 bytes of p.
 func classify64(p *[64]byte, t *classTables, c byte) (m1, m2, eq uint64) {
