@@ -136,10 +136,15 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 	if ix.filter == nil {
 		return false
 	}
+	words := ix.filter.words
 	add := func(k Kind, s string, fold uint64) {
 		p := &b.ps[b.n]
-		p.h, p.q, p.off, p.kind = ix.hk.sum(k, s, fold), q, int32(len(value)-len(s)), k
+		h := ix.hk.sum(k, s, fold)
+		p.h, p.q, p.off, p.kind = h, q, int32(len(value)-len(s)), k
 		b.n++
+		// the filter's line is read while the batch's other queries are
+		// put in form and hashed, instead of in the filter round
+		prefetch(&words[filterLine(h, len(words))])
 	}
 	switch k {
 	case IPv4:
@@ -184,9 +189,10 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 
 // runProbes looks up the b.n probes of b in rounds, each issuing the
 // memory reads of every probe before any result is used: the filter
-// words, then the bucket offsets of the probes that passed, then the
-// first lines of those buckets; then it searches the buckets, now in
-// cache. The reads of a round depend only on what the round before
+// words (whose lines addProbes asked for as it hashed, so that most are
+// in cache by now), then the bucket offsets of the probes that passed,
+// then the first lines of those buckets; then it searches the buckets,
+// now in cache. The reads of a round depend only on what the round before
 // computed, so the processor overlaps them.
 func (ix *Index) runProbes(b *batcher, qs []Query, found func(q int, h hit)) {
 	ps := b.ps[:b.n]

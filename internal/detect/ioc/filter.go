@@ -37,12 +37,17 @@ func newBlockFilter(words []uint64, keys []uint64) *blockFilter {
 // h has in each. The line comes from the high 32 bits of h; the words and
 // bits from a multiple of h, whose low 18 bits depend only on those of h.
 func filterAt(h uint64, nw int) (w1, w2 int, m1, m2 uint64) {
-	line := int((h>>32)*uint64(nw/lineWords)>>32) * lineWords
+	line := filterLine(h, nw)
 	g := h * 0x9E3779B97F4A7C15
 	w1, w2 = line+int(g&7), line+int(g>>3&7)
 	m1 = 1<<(g>>6&63) | 1<<(g>>12&63) | 1<<(g>>18&63)
 	m2 = 1<<(g>>36&63) | 1<<(g>>42&63) | 1<<(g>>48&63)
 	return w1, w2, m1, m2
+}
+
+// filterLine is the first word of h's line in a filter of nw words.
+func filterLine(h uint64, nw int) int {
+	return int((h>>32)*uint64(nw/lineWords)>>32) * lineWords
 }
 
 // Contains reports whether h may have been added; it is false for every
