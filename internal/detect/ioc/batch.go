@@ -189,8 +189,8 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 
 // runProbes looks up the b.n probes of b in rounds, each issuing the
 // memory reads of every probe before any result is used: the filter
-// words (whose lines addProbes asked for as it hashed, so that most are
-// in cache by now), then the bucket offsets of the probes that passed,
+// words (on amd64 addProbes prefetched their lines as it hashed, so most
+// are in cache by now), then the bucket offsets of the probes that passed,
 // then the first lines of those buckets; then it searches the buckets,
 // now in cache. The reads of a round depend only on what the round before
 // computed, so the processor overlaps them.
