@@ -30,6 +30,9 @@ const batchSize = 32
 // once.
 const maxProbes = 4 * batchSize
 
+// maxProbes must be a power of two (batcher.push masks with it).
+var _ [0]struct{} = [maxProbes & (maxProbes - 1)]struct{}{}
+
 // maxDomainProbes is the most labels of a domain probed in a batch, so
 // that one query adds at most that many probes.
 const maxDomainProbes = 32
@@ -137,21 +140,12 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 		return false
 	}
 	words := ix.filter.words
-	add := func(k Kind, s string, fold uint64) {
-		p := &b.ps[b.n]
-		h := ix.hk.sum(k, s, fold)
-		p.h, p.q, p.off, p.kind = h, q, int32(len(value)-len(s)), k
-		b.n++
-		// the filter's line is read while the batch's other queries are
-		// put in form and hashed, instead of in the filter round
-		prefetch(&words[filterLine(h, len(words))])
-	}
 	switch k {
 	case IPv4:
 		if !ipv4Chars(value) {
 			return false
 		}
-		add(IPv4, value, 0)
+		prefetch(b.push(words, ix.hk.sum(IPv4, value, 0), q, 0, IPv4))
 		return true
 	case Domain:
 		labels, ok := plainDomain(value)
@@ -160,7 +154,7 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 		}
 		for s := value; ; labels-- {
 			if ix.domainLabels&(1<<min(labels, 63)) != 0 {
-				add(Domain, s, 0)
+				prefetch(b.push(words, ix.hk.sum(Domain, s, 0), q, int32(len(value)-len(s)), Domain))
 			}
 			if ix.domainLabels&(1<<min(labels, 63)-1) == 0 {
 				return true
@@ -175,16 +169,29 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 		if !canonicalURL(value) {
 			return false
 		}
-		add(URL, value, 0)
+		prefetch(b.push(words, ix.hk.sum(URL, value, 0), q, 0, URL))
 		return true
 	case MD5, SHA1, SHA256, SHA512:
 		if len(value) != 2*k.hashLen() {
 			return false
 		}
-		add(k, value, hex8)
+		prefetch(b.push(words, ix.hk.sum(k, value, hex8), q, 0, k))
 		return true
 	}
 	return false
+}
+
+// push adds the probe of hash h for query q (the text hashed from off on)
+// and returns the first word of its line in the filter words, for the
+// caller to prefetch: the line is read while the batch's other queries are
+// put in form and hashed, instead of in the filter round. (The prefetch is
+// the caller's so that push, without a call, is inlined.) b.n stays below
+// maxProbes, a power of two (lookupBatch runs the probes before a query
+// could overflow them), so the mask only spares a bounds check.
+func (b *batcher) push(words []uint64, h uint64, q, off int32, k Kind) *uint64 {
+	b.ps[b.n&(maxProbes-1)] = probe{h: h, q: q, off: off, kind: k}
+	b.n++
+	return &words[filterLine(h, len(words))]
 }
 
 // runProbes looks up the b.n probes of b in rounds, each issuing the
@@ -202,9 +209,11 @@ func (ix *Index) runProbes(b *batcher, qs []Query, found func(q int, h hit)) {
 	words := ix.filter.words
 	np := 0
 	for i := range ps {
-		w1, w2, m1, m2 := filterAt(ps[i].h, len(words))
+		h := ps[i].h
+		l := filterLineOf(words, h)
+		o1, o2, m1, m2 := filterBits(h)
 		b.pass[np] = uint8(i)
-		np += b2i((words[w1]&m1^m1)|(words[w2]&m2^m2) == 0)
+		np += b2i((l[o1&7]&m1^m1)|(l[o2&7]&m2^m2) == 0)
 	}
 	if np == 0 {
 		return

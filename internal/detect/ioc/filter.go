@@ -26,23 +26,28 @@ func filterWords(n int) int { return max((n*bitsPerKey+511)/512, 1) * lineWords 
 func newBlockFilter(words []uint64, keys []uint64) *blockFilter {
 	f := &blockFilter{words: words}
 	for _, h := range keys {
-		w1, w2, m1, m2 := filterAt(h, len(words))
-		words[w1] |= m1
-		words[w2] |= m2
+		l := filterLineOf(words, h)
+		o1, o2, m1, m2 := filterBits(h)
+		l[o1&7] |= m1
+		l[o2&7] |= m2
 	}
 	return f
 }
 
-// filterAt returns the two words for h in a filter of nw words and the bits
-// h has in each. The line comes from the high 32 bits of h; the words and
-// bits from a multiple of h, whose low 18 bits depend only on those of h.
-func filterAt(h uint64, nw int) (w1, w2 int, m1, m2 uint64) {
-	line := filterLine(h, nw)
+// filterLineOf is h's line in words, a filter of len(words) words.
+func filterLineOf(words []uint64, h uint64) *[lineWords]uint64 {
+	return (*[lineWords]uint64)(words[filterLine(h, len(words)):])
+}
+
+// filterBits returns the words of h's line that h sets bits in, as offsets
+// from the line's first word, and the bits in each. The line comes from
+// the high 32 bits of h (filterLine); the words and bits from a multiple of
+// h, whose low 18 bits depend only on those of h.
+func filterBits(h uint64) (o1, o2, m1, m2 uint64) {
 	g := h * 0x9E3779B97F4A7C15
-	w1, w2 = line+int(g&7), line+int(g>>3&7)
 	m1 = 1<<(g>>6&63) | 1<<(g>>12&63) | 1<<(g>>18&63)
 	m2 = 1<<(g>>36&63) | 1<<(g>>42&63) | 1<<(g>>48&63)
-	return w1, w2, m1, m2
+	return g & 7, g >> 3 & 7, m1, m2
 }
 
 // filterLine is the first word of h's line in a filter of nw words.
@@ -53,8 +58,9 @@ func filterLine(h uint64, nw int) int {
 // Contains reports whether h may have been added; it is false for every
 // hash not added but about 0.6%.
 func (f *blockFilter) Contains(h uint64) bool {
-	w1, w2, m1, m2 := filterAt(h, len(f.words))
-	return (f.words[w1]&m1^m1)|(f.words[w2]&m2^m2) == 0
+	l := filterLineOf(f.words, h)
+	o1, o2, m1, m2 := filterBits(h)
+	return (l[o1&7]&m1^m1)|(l[o2&7]&m2^m2) == 0
 }
 
 // bytes is the memory the filter holds.
