@@ -33,6 +33,10 @@ const maxProbes = 4 * batchSize
 // maxProbes must be a power of two (batcher.push masks with it).
 var _ [0]struct{} = [maxProbes & (maxProbes - 1)]struct{}{}
 
+// prefetchRun is the number of probes whose filter lines are prefetched
+// with one call.
+const prefetchRun = 8
+
 // maxDomainProbes is the most labels of a domain probed in a batch, so
 // that one query adds at most that many probes.
 const maxDomainProbes = 32
@@ -53,6 +57,8 @@ type probe struct {
 type batcher struct {
 	ps [maxProbes]probe
 	n  int
+	// the probes whose filter lines were prefetched: ps[:fetched]
+	fetched int
 	// the probes the filter let through, and their buckets' offsets in
 	// recs and where the next buckets start
 	pass    [maxProbes]uint8
@@ -98,7 +104,7 @@ func (ix *Index) lookupBatch(b *batcher, qs []Query, found func(q int, h hit), s
 			b.byKind[k][b.kinds[k]] = uint8(i)
 			b.kinds[k]++
 		}
-		b.n = 0
+		b.n, b.fetched = 0, 0
 		for k := range numKinds {
 			for _, j := range b.byKind[k][:b.kinds[k]] {
 				i := start + int(j)
@@ -120,13 +126,21 @@ func (ix *Index) lookupBatch(b *batcher, qs []Query, found func(q int, h hit), s
 						}
 					}
 				}
+				if b.n-b.fetched >= prefetchRun {
+					// the filter lines of the probes so far are read while
+					// the batch's other queries are put in form and hashed,
+					// instead of in the filter round
+					prefetchLines(b.ps[b.fetched:b.n], ix.filter.words)
+					b.fetched = b.n
+				}
 				if b.n > maxProbes-maxDomainProbes {
 					ix.runProbes(b, qs, found)
-					b.n = 0
+					b.n, b.fetched = 0, 0
 				}
 			}
 		}
 		ix.runProbes(b, qs, found)
+		b.fetched = 0
 	}
 	return scratch
 }
@@ -139,13 +153,12 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 	if ix.filter == nil {
 		return false
 	}
-	words := ix.filter.words
 	switch k {
 	case IPv4:
 		if !ipv4Chars(value) {
 			return false
 		}
-		prefetch(b.push(words, ix.hk.sum(IPv4, value, 0), q, 0, IPv4))
+		b.push(ix.hk.sum(IPv4, value, 0), q, 0, IPv4)
 		return true
 	case Domain:
 		labels, ok := plainDomain(value)
@@ -154,7 +167,7 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 		}
 		for s := value; ; labels-- {
 			if ix.domainLabels&(1<<min(labels, 63)) != 0 {
-				prefetch(b.push(words, ix.hk.sum(Domain, s, 0), q, int32(len(value)-len(s)), Domain))
+				b.push(ix.hk.sum(Domain, s, 0), q, int32(len(value)-len(s)), Domain)
 			}
 			if ix.domainLabels&(1<<min(labels, 63)-1) == 0 {
 				return true
@@ -169,29 +182,25 @@ func (ix *Index) addProbes(b *batcher, q int32, k Kind, value string) bool {
 		if !canonicalURL(value) {
 			return false
 		}
-		prefetch(b.push(words, ix.hk.sum(URL, value, 0), q, 0, URL))
+		b.push(ix.hk.sum(URL, value, 0), q, 0, URL)
 		return true
 	case MD5, SHA1, SHA256, SHA512:
 		if len(value) != 2*k.hashLen() {
 			return false
 		}
-		prefetch(b.push(words, ix.hk.sum(k, value, hex8), q, 0, k))
+		b.push(ix.hk.sum(k, value, hex8), q, 0, k)
 		return true
 	}
 	return false
 }
 
-// push adds the probe of hash h for query q (the text hashed from off on)
-// and returns the first word of its line in the filter words, for the
-// caller to prefetch: the line is read while the batch's other queries are
-// put in form and hashed, instead of in the filter round. (The prefetch is
-// the caller's so that push, without a call, is inlined.) b.n stays below
-// maxProbes, a power of two (lookupBatch runs the probes before a query
-// could overflow them), so the mask only spares a bounds check.
-func (b *batcher) push(words []uint64, h uint64, q, off int32, k Kind) *uint64 {
+// push adds the probe of hash h for query q (the text hashed from off on).
+// b.n stays below maxProbes, a power of two (lookupBatch runs the probes
+// before a query could overflow them), so the mask only spares a bounds
+// check.
+func (b *batcher) push(h uint64, q, off int32, k Kind) {
 	b.ps[b.n&(maxProbes-1)] = probe{h: h, q: q, off: off, kind: k}
 	b.n++
-	return &words[filterLine(h, len(words))]
 }
 
 // runProbes looks up the b.n probes of b in rounds, each issuing the
