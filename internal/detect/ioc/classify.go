@@ -89,12 +89,20 @@ func classifyGo(p *[64]byte, t *classTables, c byte) (m1, m2, eq uint64) {
 // len(s) mean nothing and the caller masks them off (lowBits). It reads
 // past the end of a shorter s only within the page of its first byte,
 // which is mapped; near a page end it copies s first.
+//
+// The checks of the usual forms (plainDomain, canonicalURL) do what it
+// does themselves, calling classifyAVX2 directly: through classBlock and
+// classify64 a URL's check took 23-29 ns here, with one call 15.
 func classBlock(s string, t *classTables, c byte) (m1, m2, eq uint64) {
 	if nearPageEnd(s) {
 		return classCopy(s, t, c)
 	}
 	return classify64((*[64]byte)(unsafe.Pointer(unsafe.StringData(s))), t, c)
 }
+
+// blockOf is the 64 bytes from the start of s, which must not be
+// nearPageEnd: they may run past s, but not past its page.
+func blockOf(s string) *[64]byte { return (*[64]byte)(unsafe.Pointer(unsafe.StringData(s))) }
 
 // classCopy is classify64 of s (shorter than 64 bytes) copied into a
 // block: for a string that ends near a page end, whose block would read
@@ -126,17 +134,10 @@ func lowBits(n int) uint64 {
 func canonicalURLBlocks(s string, i int) bool {
 	n := len(s)
 	host, path, slashes := classBlock(s, urlClasses, '/')
-	slashes &= lowBits(n) &^ lowBits(i)
-	if slashes == 0 {
+	if slashes&lowBits(n)&^lowBits(i) == 0 {
 		return n > 64 && canonicalURLSlow(s, i) // no path, or a host past the block
 	}
-	slash := bits.TrailingZeros64(slashes)
-	if slash == i || s[slash-1] == '.' {
-		return false // no host, or a trailing dot
-	}
-	hostBits := lowBits(slash) &^ lowBits(i)
-	pathBits := lowBits(n) &^ lowBits(slash)
-	if host&hostBits != hostBits || path&pathBits != pathBits {
+	if !urlBlock(s, i, host, path, slashes) {
 		return false
 	}
 	for o := 64; o < n; o += 64 {
@@ -146,4 +147,23 @@ func canonicalURLBlocks(s string, i int) bool {
 		}
 	}
 	return true
+}
+
+// urlBlock reports whether the first block of s, whose scheme and "://"
+// end at i <= 8, holds a canonical host and the start of a canonical path,
+// given the block's classes (urlClasses) and slashes; the path past the
+// block is the caller's to check.
+func urlBlock(s string, i int, host, path, slashes uint64) bool {
+	n := len(s)
+	slashes &= lowBits(n) &^ lowBits(i)
+	if slashes == 0 {
+		return false // no path, or a host past the block
+	}
+	slash := bits.TrailingZeros64(slashes)
+	if slash == i || s[slash-1] == '.' {
+		return false // no host, or a trailing dot
+	}
+	hostBits := lowBits(slash) &^ lowBits(i)
+	pathBits := lowBits(n) &^ lowBits(slash)
+	return host&hostBits == hostBits && path&pathBits == pathBits
 }
