@@ -1,6 +1,9 @@
 package sigma
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // acAutomaton is a case-insensitive (ASCII) Aho-Corasick automaton. States
 // near the root (depth < denseDepth), where a scan spends most of its time,
@@ -11,7 +14,7 @@ import "sort"
 type acAutomaton struct {
 	class  [256]uint8 // input byte -> class; A-Z share the class of a-z
 	nclass int32
-	dense  []int32 // state*nclass + class -> next state, ^next when it has outputs
+	dense  []int16 // row*nclass + class -> next state, ^next when it has outputs
 	rows   int32   // states 0..rows-1 are dense
 	row    []int32 // state -> dense row, or -1
 	fail   []int32
@@ -45,7 +48,7 @@ func asciiLower(s string) string {
 func (a *acAutomaton) step(s int32, c int32) int32 {
 	for {
 		if r := a.row[s]; r >= 0 {
-			if v := a.dense[r*a.nclass+c]; v >= 0 {
+			if v := int32(a.dense[r*a.nclass+c]); v >= 0 {
 				return v
 			} else {
 				return ^v
@@ -145,10 +148,30 @@ func newAC(pats []string, ids []int32) *acAutomaton {
 	a.row = make([]int32, states)
 	a.fail = make([]int32, states)
 	a.eOff = make([]int32, states+1)
+	// A dense row leads to states of depth at most its own plus one,
+	// numbered first (breadth-first), so their ids fit the table's int16
+	// entries when fewer than 2^15 states are that shallow; a huge
+	// automaton takes fewer dense levels. int16 halves the table: the
+	// CommandLine automaton of the Windows rules has 826 dense rows of 148
+	// classes, 477 KiB as int32, more than a 512 KiB L2 holds beside the
+	// rest, and a scan reads it once a byte.
+	dd := int32(denseDepth)
+	for dd > 1 {
+		shallow := 0
+		for _, d := range depth {
+			if d <= dd {
+				shallow++
+			}
+		}
+		if shallow <= math.MaxInt16 {
+			break
+		}
+		dd--
+	}
 	rows := int32(0)
 	for s := int32(0); s < states; s++ {
 		a.row[s] = -1
-		if depth[s] < denseDepth {
+		if depth[s] < dd {
 			a.row[s] = rows
 			rows++
 		}
@@ -158,7 +181,7 @@ func newAC(pats []string, ids []int32) *acAutomaton {
 			a.eNext = append(a.eNext, e.next)
 		}
 	}
-	a.dense = make([]int32, rows*n)
+	a.dense = make([]int16, rows*n)
 	// Breadth-first: failure links, dense rows, inherited outputs.
 	queue := []int32{0}
 	for qi := 0; qi < len(queue); qi++ {
@@ -181,11 +204,11 @@ func newAC(pats []string, ids []int32) *acAutomaton {
 				if s == 0 {
 					a.dense[c] = 0
 				} else {
-					a.dense[r*n+c] = a.step(a.fail[s], c)
+					a.dense[r*n+c] = int16(a.step(a.fail[s], c))
 				}
 			}
 			for _, e := range children[s] {
-				a.dense[r*n+int32(e.cls)] = e.next
+				a.dense[r*n+int32(e.cls)] = int16(e.next)
 			}
 		}
 	}

@@ -263,7 +263,7 @@ func (m *Matcher) scan(a *acAutomaton, v string) {
 		c := int32(a.class[v[j]])
 		var nx int32
 		if st < rows {
-			nx = a.dense[st*nc+c]
+			nx = int32(a.dense[st*nc+c])
 			if nx >= 0 {
 				st = nx
 				continue

@@ -171,3 +171,47 @@ func TestAutomaton(t *testing.T) {
 		}
 	}
 }
+
+// TestAutomatonManyShallowStates builds an automaton with more states of
+// depth three than its int16 dense entries can name (33^3 three-byte
+// patterns): it must take fewer dense levels and still find every match.
+func TestAutomatonManyShallowStates(t *testing.T) {
+	const alpha = "abcdefghijklmnopqrstuvwxyz0123456"
+	var pats []string
+	var ids []int32
+	id := map[string]int32{}
+	for _, x := range alpha {
+		for _, y := range alpha {
+			for _, z := range alpha {
+				p := string([]rune{x, y, z})
+				id[p] = int32(len(pats))
+				pats = append(pats, p)
+				ids = append(ids, int32(len(ids)))
+			}
+		}
+	}
+	a := newAC(pats, ids)
+	if a.rows != 1+int32(len(alpha)) {
+		t.Errorf("rows = %d, want %d (two dense levels)", a.rows, 1+len(alpha))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for k := 0; k < 200; k++ {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha))]
+		}
+		text := string(b)
+		st := int32(0)
+		for j := 0; j < len(text); j++ {
+			st = a.step(st, int32(a.class[text[j]]))
+			got := a.outs[a.outOff[st]:a.outOff[st+1]]
+			var want []int32
+			if j >= 2 {
+				want = []int32{id[text[j-2:j+1]]}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("after %q: outputs %v, want %v", text[:j+1], got, want)
+			}
+		}
+	}
+}
