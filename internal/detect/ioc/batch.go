@@ -206,10 +206,11 @@ func (b *batcher) push(h uint64, q, off int32, k Kind) {
 // runProbes looks up the b.n probes of b in rounds, each issuing the
 // memory reads of every probe before any result is used: the filter
 // words (on amd64 lookupBatch prefetched their lines eight probes at a
-// time as the batch was hashed, so most are in cache by now), then the bucket offsets of the probes that passed,
-// then the first lines of those buckets; then it searches the buckets,
-// now in cache. The reads of a round depend only on what the round before
-// computed, so the processor overlaps them.
+// time as the batch was hashed, so most are in cache by now), then the
+// bucket offsets of the probes that passed, then the first lines of those
+// buckets; then it searches the buckets, now in cache. The reads of a
+// round depend only on what the round before computed, so the processor
+// overlaps them.
 func (ix *Index) runProbes(b *batcher, qs []Query, found func(q int, h hit)) {
 	ps := b.ps[:b.n]
 	if len(ps) == 0 {
